@@ -1,0 +1,68 @@
+"""The async server underneath Socket.IO: patching and serving, per async mode.
+
+Everything that differs between eventlet, gevent and threading lives here,
+so switching is the one setting ASYNC_MODE.
+"""
+
+import logging
+import signal
+import sys
+import warnings
+
+log = logging.getLogger(__name__)
+
+LISTEN_BACKLOG = 1024
+
+
+def patch(mode):
+    """Make the standard library cooperative for `mode`; call before other imports."""
+    if mode == "eventlet":
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+            import eventlet
+        eventlet.monkey_patch()
+    elif mode == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+
+
+def stop_on_sigterm():
+    """Exit cleanly on SIGTERM, which `docker stop` sends to process 1."""
+
+    def stop(_signum, _frame):
+        log.info("SIGTERM received, stopping")
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def serve(app, socketio):
+    """Serve `app` on its HOST and PORT until the process is stopped."""
+    host, port = app.config["HOST"], app.config["PORT"]
+    mode = socketio.async_mode
+    stop_on_sigterm()
+
+    if mode == "eventlet":
+        import eventlet
+        import eventlet.wsgi
+
+        listener = eventlet.listen((host, port), backlog=LISTEN_BACKLOG)
+        eventlet.wsgi.server(
+            listener,
+            app,
+            log_output=False,
+            max_size=app.config["MAX_CONNECTIONS"],
+        )
+    elif mode == "gevent":
+        from gevent import pywsgi
+
+        server = pywsgi.WSGIServer(
+            (host, port),
+            app,
+            backlog=LISTEN_BACKLOG,
+            log=None,
+        )
+        server.serve_forever()
+    else:
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)

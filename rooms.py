@@ -1,0 +1,309 @@
+"""Room state in the database: rooms, rounds, participants and votes.
+
+Every function takes an open connection; the caller wraps changes in
+`database.transaction` and holds the room's lock, so changes to one room
+are applied one after the other.
+"""
+
+import json
+import sqlite3
+import time
+
+import utils
+import voting_logic
+
+ROLES = ("voter", "observer")
+
+
+class RoomError(Exception):
+    """A request that the room refuses; `code` for programs, `message` for people."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def create_room(db, name, deck_id, cards=None):
+    """Create a room with its first round and return its code."""
+    deck = voting_logic.resolve_deck(deck_id, cards)
+    now = time.time()
+
+    for _attempt in range(10):
+        code = utils.new_room_code()
+        try:
+            cursor = db.execute(
+                "INSERT INTO rooms (code, name, deck, cards, created_at, last_activity)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (code, name, deck_id, json.dumps(deck), now, now),
+            )
+        except sqlite3.IntegrityError:
+            continue
+        start_round(db, cursor.lastrowid, story_id=None)
+        return code
+    raise RoomError("server_error", "Es konnte kein freier Raumcode gefunden werden.")
+
+
+def find_room(db, code):
+    """Return the room row for a code, or None."""
+    code = utils.normalize_room_code(code)
+    if code is None:
+        return None
+    return db.execute("SELECT * FROM rooms WHERE code = ?", (code,)).fetchone()
+
+
+def require_room(db, code):
+    """Return the room row for a code, or raise `room_not_found`."""
+    room = find_room(db, code)
+    if room is None:
+        raise RoomError("room_not_found", "Diesen Raum gibt es nicht.")
+    return room
+
+
+def room_cards(room):
+    return tuple(json.loads(room["cards"]))
+
+
+def current_round(db, room_id):
+    """Return the room's latest round."""
+    return db.execute(
+        "SELECT * FROM rounds WHERE room_id = ? ORDER BY id DESC LIMIT 1", (room_id,)
+    ).fetchone()
+
+
+def start_round(db, room_id, story_id):
+    """Open a new round for `story_id`, numbered after that story's last round."""
+    last = db.execute(
+        "SELECT MAX(number) FROM rounds WHERE room_id = ? AND story_id IS ?",
+        (room_id, story_id),
+    ).fetchone()[0]
+    db.execute(
+        "INSERT INTO rounds (room_id, story_id, number, started_at)"
+        " VALUES (?, ?, ?, ?)",
+        (room_id, story_id, (last or 0) + 1, time.time()),
+    )
+    touch(db, room_id)
+
+
+def touch(db, room_id):
+    """Count a change of the room, so clients can drop older snapshots."""
+    db.execute(
+        "UPDATE rooms SET version = version + 1, last_activity = ? WHERE id = ?",
+        (time.time(), room_id),
+    )
+
+
+def join(db, room, client_id, name, role, sid):
+    """Add or refresh the participant behind `client_id` and bind `sid` to them."""
+    now = time.time()
+    participant = db.execute(
+        "INSERT INTO participants"
+        " (room_id, client_id, name, role, joined_at, last_seen)"
+        " VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (room_id, client_id) DO UPDATE SET"
+        " name = excluded.name, role = excluded.role, present = 1,"
+        " last_seen = excluded.last_seen"
+        " RETURNING *",
+        (room["id"], client_id, name, role, now, now),
+    ).fetchone()
+    if role == "observer":
+        round_ = current_round(db, room["id"])
+        if not round_["revealed"]:
+            db.execute(
+                "DELETE FROM votes WHERE round_id = ? AND participant_id = ?",
+                (round_["id"], participant["id"]),
+            )
+
+    db.execute(
+        "INSERT INTO connections (sid, participant_id, room_id, connected_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (sid) DO UPDATE SET"
+        " participant_id = excluded.participant_id, room_id = excluded.room_id",
+        (sid, participant["id"], room["id"], now),
+    )
+    touch(db, room["id"])
+    return participant
+
+
+def connection_of(db, sid):
+    """Return (room, participant) bound to a Socket.IO session, else `not_joined`."""
+    row = db.execute(
+        "SELECT participant_id, room_id FROM connections WHERE sid = ?", (sid,)
+    ).fetchone()
+    if row is None:
+        raise RoomError("not_joined", "Bitte zuerst einem Raum beitreten.")
+    room = db.execute("SELECT * FROM rooms WHERE id = ?", (row["room_id"],)).fetchone()
+    participant = db.execute(
+        "SELECT * FROM participants WHERE id = ?", (row["participant_id"],)
+    ).fetchone()
+    return room, participant
+
+
+def own_vote(db, room_id, participant_id):
+    """Return the participant's card in the current round, or None."""
+    row = db.execute(
+        "SELECT value FROM votes WHERE participant_id = ? AND round_id ="
+        " (SELECT MAX(id) FROM rounds WHERE room_id = ?)",
+        (participant_id, room_id),
+    ).fetchone()
+    return row["value"] if row else None
+
+
+def cast_vote(db, room, participant, value):
+    """Record, change or (with None) withdraw the participant's card."""
+    if participant["role"] != "voter":
+        raise RoomError("not_allowed", "Beobachter können nicht abstimmen.")
+    if value is not None and not voting_logic.is_valid_vote(room_cards(room), value):
+        raise RoomError("invalid_card", "Diese Karte gehört nicht zum Deck des Raums.")
+    round_ = current_round(db, room["id"])
+    if round_["revealed"]:
+        raise RoomError(
+            "already_revealed",
+            "Die Karten sind schon aufgedeckt. "
+            "Starte eine neue Runde, um neu zu schätzen.",
+        )
+
+    now = time.time()
+    if value is None:
+        db.execute(
+            "DELETE FROM votes WHERE round_id = ? AND participant_id = ?",
+            (round_["id"], participant["id"]),
+        )
+    else:
+        db.execute(
+            "INSERT INTO votes (round_id, participant_id, value, cast_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (round_id, participant_id)"
+            " DO UPDATE SET value = excluded.value, cast_at = excluded.cast_at",
+            (round_["id"], participant["id"], value, now),
+        )
+        db.execute(
+            "UPDATE rounds SET first_vote_at = ?"
+            " WHERE id = ? AND first_vote_at IS NULL",
+            (now, round_["id"]),
+        )
+    touch(db, room["id"])
+
+
+def reveal(db, room):
+    """Turn the current round's cards up and store its result."""
+    round_ = current_round(db, room["id"])
+    if round_["revealed"]:
+        raise RoomError("already_revealed", "Die Karten sind schon aufgedeckt.")
+
+    votes = db.execute(
+        "SELECT p.name, v.value FROM votes v JOIN participants p"
+        " ON p.id = v.participant_id WHERE v.round_id = ?",
+        (round_["id"],),
+    ).fetchall()
+    result = voting_logic.summarize(room_cards(room), [tuple(vote) for vote in votes])
+    db.execute(
+        "UPDATE rounds SET revealed = 1, revealed_at = ?, result = ? WHERE id = ?",
+        (time.time(), json.dumps(result), round_["id"]),
+    )
+    touch(db, room["id"])
+
+
+def new_round(db, room):
+    """Start the next round of the current story; the old one stays in the history."""
+    start_round(db, room["id"], current_round(db, room["id"])["story_id"])
+
+
+def set_story(db, room, title):
+    """Add a quick story with `title` to the room and start its first round."""
+    position = db.execute(
+        "SELECT COALESCE(MAX(position), 0) + 1 FROM stories WHERE room_id = ?",
+        (room["id"],),
+    ).fetchone()[0]
+    cursor = db.execute(
+        "INSERT INTO stories (room_id, title, position, created_at)"
+        " VALUES (?, ?, ?, ?)",
+        (room["id"], title, position, time.time()),
+    )
+    start_round(db, room["id"], cursor.lastrowid)
+
+
+def leave(db, room, participant):
+    """Take the participant out of the room's list and close their connections."""
+    db.execute("UPDATE participants SET present = 0 WHERE id = ?", (participant["id"],))
+    db.execute("DELETE FROM connections WHERE participant_id = ?", (participant["id"],))
+    touch(db, room["id"])
+
+
+def drop_connection(db, sid):
+    """Forget a closed Socket.IO session; return its room's code, or None."""
+    row = db.execute(
+        "DELETE FROM connections WHERE sid = ? RETURNING room_id, participant_id",
+        (sid,),
+    ).fetchone()
+    if row is None:
+        return None
+    db.execute(
+        "UPDATE participants SET last_seen = ? WHERE id = ?",
+        (time.time(), row["participant_id"]),
+    )
+    touch(db, row["room_id"])
+    return db.execute(
+        "SELECT code FROM rooms WHERE id = ?", (row["room_id"],)
+    ).fetchone()["code"]
+
+
+def forget_connections(db):
+    """Drop every recorded connection; at start-up none of them is alive."""
+    db.execute("DELETE FROM connections")
+
+
+def snapshot(db, room):
+    """Return the room's public state; votes and result only after reveal."""
+    round_ = current_round(db, room["id"])
+    story = None
+    if round_["story_id"] is not None:
+        row = db.execute(
+            "SELECT id, title, description, link FROM stories WHERE id = ?",
+            (round_["story_id"],),
+        ).fetchone()
+        story = {
+            "id": row["id"],
+            "title": row["title"],
+            "description": row["description"],
+            "link": utils.safe_link(row["link"]),
+        }
+
+    revealed = bool(round_["revealed"])
+    rows = db.execute(
+        "SELECT p.id, p.name, p.role, v.value,"
+        " EXISTS (SELECT 1 FROM connections c WHERE c.participant_id = p.id) AS online"
+        " FROM participants p LEFT JOIN votes v"
+        " ON v.participant_id = p.id AND v.round_id = ?"
+        " WHERE p.room_id = ? AND p.present = 1 ORDER BY p.joined_at, p.id",
+        (round_["id"], room["id"]),
+    ).fetchall()
+    participants = [
+        {
+            "id": row["id"],
+            "name": row["name"],
+            "role": row["role"],
+            "online": bool(row["online"]),
+            "voted": row["value"] is not None,
+            "vote": row["value"] if revealed else None,
+        }
+        for row in rows
+    ]
+
+    return {
+        "version": room_version(db, room["id"]),
+        "room": {
+            "code": room["code"],
+            "name": room["name"],
+            "deck": room["deck"],
+            "cards": list(room_cards(room)),
+        },
+        "story": story,
+        "round": {"number": round_["number"], "revealed": revealed},
+        "participants": participants,
+        "stats": json.loads(round_["result"]) if revealed else None,
+    }
+
+
+def room_version(db, room_id):
+    return db.execute("SELECT version FROM rooms WHERE id = ?", (room_id,)).fetchone()[
+        0
+    ]

@@ -1,0 +1,62 @@
+"""The fixture ladder: app on a temp-file database, HTTP client, Socket.IO clients."""
+
+import os
+
+import pytest
+
+from app import create_app
+from live import socketio
+
+SCREENSHOT_DIR = os.environ.get(
+    "SCREENSHOT_DIR",
+    os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-output", "screens"),
+)
+
+
+@pytest.fixture
+def app(tmp_path):
+    return create_app(
+        {
+            "ENV": "development",
+            "SECRET_KEY": "test-secret",
+            "DB_PATH": str(tmp_path / "poker.db"),
+            "ASYNC_MODE": "threading",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_socket(app, client):
+    """Return a factory of Socket.IO test clients that share the browser's cookies."""
+    made = []
+
+    def make(http_client=None):
+        sock = socketio.test_client(app, flask_test_client=http_client or client)
+        made.append(sock)
+        return sock
+
+    yield make
+    for sock in made:
+        if sock.is_connected():
+            sock.disconnect()
+
+
+@pytest.fixture
+def room_code(client):
+    answer = client.post("/api/rooms", json={"name": "Team Blau"})
+    assert answer.status_code == 201
+    return answer.get_json()["code"]
+
+
+def needs_tool(path):
+    """Skip a test when a system tool is missing, except in CI where it must exist."""
+    if os.path.exists(path) or os.environ.get("CI"):
+        return pytest.mark.skipif(False, reason="")
+    return pytest.mark.skip(reason=f"{path} is not installed (CI installs it)")
