@@ -20,8 +20,11 @@ from flask import Flask  # noqa: E402
 from flask_wtf.csrf import CSRFProtect  # noqa: E402
 from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: E402
 
+import commands  # noqa: E402
 import database  # noqa: E402
+import guide  # noqa: E402
 import live  # noqa: E402
+import room_events  # noqa: E402, F401  (registers the Socket.IO handlers)
 import rooms  # noqa: E402
 import settings  # noqa: E402
 import views  # noqa: E402
@@ -53,6 +56,7 @@ def create_app(test_config=None):
 
     database.init_app(app)
     register_routes(app)
+    commands.init_app(app)
     init_socketio(app)
     wrap_middleware(app)
     return app
@@ -71,6 +75,7 @@ def configure_logging(level):
 def register_routes(app):
     app.register_blueprint(views.pages)
     app.register_blueprint(views.api)
+    app.register_blueprint(guide.guide)
     app.register_error_handler(404, views.not_found)
     csrf.init_app(app)
     csrf.exempt(views.api)
@@ -108,10 +113,6 @@ def init_socketio(app):
         max_http_buffer_size=MAX_SOCKET_MESSAGE_BYTES,
         message_queue=app.config["MESSAGE_QUEUE"] or None,
     )
-    with app.app_context():
-        db = database.get_db()
-        with database.transaction(db):
-            rooms.forget_connections(db)
 
 
 def wrap_middleware(app):
@@ -163,6 +164,13 @@ def main():
         app.config["PORT"],
         app.config["URL_PREFIX"] or "/",
     )
+    with app.app_context():
+        # Here and not in create_app: `flask --app app backup` builds the app
+        # too, while the running server still has its clients connected.
+        db = database.get_db()
+        with database.transaction(db):
+            rooms.forget_connections(db)
+    live.start_background_tasks(app)
     green.serve(app, live.socketio)
 
 

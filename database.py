@@ -87,6 +87,18 @@ MIGRATIONS = (
     CREATE INDEX connections_by_participant ON connections (participant_id);
     CREATE INDEX connections_by_room ON connections (room_id);
     """,
+    """
+    CREATE TABLE admin_sessions (
+        id TEXT PRIMARY KEY,
+        username TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        ended_at REAL
+    );
+    ALTER TABLE rooms ADD COLUMN timer_deadline REAL;
+    ALTER TABLE rooms ADD COLUMN timer_seconds INTEGER;
+    CREATE INDEX rooms_by_timer ON rooms (timer_deadline)
+        WHERE timer_deadline IS NOT NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,30 +1,29 @@
-"""Socket.IO events of the room page: join, vote, reveal and the rest.
+"""Live delivery: the Socket.IO server, per-room ordering and state broadcasts.
 
-Each client event is answered with an ack, `{"ok": true, ...}` or
-`{"ok": false, "error": ..., "message": ...}`. After every change the room's
-snapshot goes to everyone in the room as a `state` event.
+The event handlers live in `room_events.py`; this module holds what they
+share, and what the admin pages and background tasks use to push changes.
 """
 
 import functools
 import logging
 import threading
+import time
 
-from flask import request
 from flask_socketio import SocketIO
-from flask_socketio import join_room
-from flask_socketio import leave_room
 
 import database
+import room_rules
 import rooms
-import utils
+import snapshots
 
 log = logging.getLogger(__name__)
 
 socketio = SocketIO()
 
-EVENTS = ("join", "vote", "reveal", "new_round", "set_story", "leave")
+TIMER_CHECK_SECONDS = 0.25
 
 _room_locks = {}
+background_ticks = 0
 
 
 def room_lock(code):
@@ -32,8 +31,9 @@ def room_lock(code):
     return _room_locks.setdefault(code, threading.Lock())
 
 
-def channel(code):
-    return f"room:{code}"
+def channel(code, role=None):
+    """Name the Socket.IO room of a planning room, or of one role in it."""
+    return f"room:{code}" if role is None else f"room:{code}:{role}"
 
 
 def error(code, message):
@@ -45,7 +45,7 @@ def invalid_payload():
 
 
 def acknowledged(handler):
-    """Turn a handler's RoomError into an error ack and keep the server running."""
+    """Answer bad payloads and refusals with an error ack; keep the server running."""
 
     @functools.wraps(handler)
     def wrapper(payload=None, *extra):
@@ -65,133 +65,88 @@ def acknowledged(handler):
 def change_room(code, change):
     """Apply `change(db, room)` in one transaction under the room's lock, then publish.
 
-    Returns what `change` returned.
+    The state is sent while the lock is held, so every client receives the
+    room's states in the order the changes were made. Returns what `change`
+    returned.
     """
     db = database.get_db()
     with room_lock(code):
         with database.transaction(db):
-            room = rooms.require_room(db, code)
-            outcome = change(db, room)
-            state = rooms.snapshot(db, room)
-        socketio.emit("state", state, to=channel(code))
+            outcome = change(db, rooms.require_room(db, code))
+            states = room_states(db, code)
+        for state, to in states:
+            socketio.emit("state", state, to=to)
     return outcome
 
 
-def change_own_room(change):
-    """Like `change_room`, for the room the calling connection has joined."""
-    db = database.get_db()
-    room, _participant = rooms.connection_of(db, request.sid)
-
-    def bound(db, room):
-        _room, participant = rooms.connection_of(db, request.sid)
-        return change(db, room, participant)
-
-    return change_room(room["code"], bound)
-
-
-@socketio.on("join")
-@acknowledged
-def on_join(payload):
-    """A browser enters a room; everyone in it gets the new state."""
-    code = utils.normalize_room_code(payload.get("room"))
-    name = utils.clean_name(payload.get("name"))
-    client_id = payload.get("client_id")
-    role = payload.get("role", "voter")
-    if code is None:
-        return error("room_not_found", "Diesen Raum gibt es nicht.")
-    if name is None:
-        return error("invalid_name", "Bitte einen Namen mit 1 bis 40 Zeichen angeben.")
-    if not utils.is_client_id(client_id) or role not in rooms.ROLES:
-        return invalid_payload()
-
-    leave_previous_room(code)
-    participant = change_room(
-        code,
-        lambda db, room: rooms.join(db, room, client_id, name, role, request.sid),
-    )
-    join_room(channel(code))
-    db = database.get_db()
+def room_states(db, code):
+    """Return (state, channel) pairs: one for all, or one per role if they differ."""
     room = rooms.require_room(db, code)
-    log.info("participant %d joined room %s as %s", participant["id"], code, role)
-    return {
-        "ok": True,
-        "participant_id": participant["id"],
-        "snapshot": rooms.snapshot(db, room),
-        "my_vote": rooms.own_vote(db, room["id"], participant["id"]),
-    }
+    voter_view = snapshots.snapshot(db, room, "voter")
+    if room_rules.options(room)["observers_see_votes"]:
+        return [(voter_view, channel(code))]
+    return [
+        (voter_view, channel(code, "voter")),
+        (snapshots.snapshot(db, room, "observer"), channel(code, "observer")),
+    ]
 
 
-def leave_previous_room(code):
-    """Unbind this connection from another room it joined before."""
-    try:
-        room, _participant = rooms.connection_of(database.get_db(), request.sid)
-    except rooms.RoomError:
-        return
-    if room["code"] != code:
-        leave_room(channel(room["code"]))
-        change_room(
-            room["code"], lambda db, room: rooms.drop_connection(db, request.sid)
-        )
+def publish(code):
+    """Send the room's current state to everyone in it, after an outside change."""
+    change_room(code, lambda db, room: rooms.touch(db, room["id"]))
 
 
-@socketio.on("vote")
-@acknowledged
-def on_vote(payload):
-    """A voter plays, changes or (with null) withdraws a card."""
-    value = payload.get("value")
-    if value is not None and not isinstance(value, str):
-        return invalid_payload()
-    change_own_room(
-        lambda db, room, participant: rooms.cast_vote(db, room, participant, value)
-    )
-    return {"ok": True, "vote": value}
-
-
-@socketio.on("reveal")
-@acknowledged
-def on_reveal(payload):
-    """Anyone in the room turns the cards up; everyone gets votes and result."""
-    change_own_room(lambda db, room, participant: rooms.reveal(db, room))
-    return {"ok": True}
-
-
-@socketio.on("new_round")
-@acknowledged
-def on_new_round(payload):
-    """Clear the table for another round of the same story."""
-    change_own_room(lambda db, room, participant: rooms.new_round(db, room))
-    return {"ok": True}
-
-
-@socketio.on("set_story")
-@acknowledged
-def on_set_story(payload):
-    """Name the story the room estimates next; a new round starts for it."""
-    title = utils.clean_title(payload.get("title"))
-    if title is None:
-        return error(
-            "invalid_title", "Bitte einen Titel mit 1 bis 200 Zeichen angeben."
-        )
-    change_own_room(lambda db, room, participant: rooms.set_story(db, room, title))
-    return {"ok": True}
-
-
-@socketio.on("leave")
-@acknowledged
-def on_leave(payload):
-    """The participant leaves the room and disappears from its list."""
-    room, _participant = rooms.connection_of(database.get_db(), request.sid)
-    leave_room(channel(room["code"]))
-    change_own_room(lambda db, room, participant: rooms.leave(db, room, participant))
-    return {"ok": True}
-
-
-@socketio.on("disconnect")
-def on_disconnect(reason=None):
-    """A connection closed: its participant may now be offline."""
+def remove_participant(code, participant_id):
+    """Take a participant out of the room and tell their open connections."""
     db = database.get_db()
-    try:
-        room, _participant = rooms.connection_of(db, request.sid)
-    except rooms.RoomError:
-        return
-    change_room(room["code"], lambda db, room: rooms.drop_connection(db, request.sid))
+    for sid in rooms.connection_sids(db, participant_id):
+        socketio.emit(
+            "removed", {"message": "Du wurdest aus dem Raum entfernt."}, to=sid
+        )
+        for name in (channel(code), channel(code, "voter"), channel(code, "observer")):
+            socketio.server.leave_room(sid, name, namespace="/")
+
+    def remove(db, room):
+        participant = db.execute(
+            "SELECT * FROM participants WHERE id = ? AND room_id = ?",
+            (participant_id, room["id"]),
+        ).fetchone()
+        if participant is None:
+            raise rooms.RoomError("not_found", "Diese Person ist nicht im Raum.")
+        rooms.leave(db, room, participant)
+
+    change_room(code, remove)
+
+
+def end_expired_timers(now):
+    """End every countdown that has reached zero; reveal where the room says so."""
+    db = database.get_db()
+    for code in room_rules.rooms_with_expired_timers(db, now):
+
+        def expire(db, room):
+            if room["timer_deadline"] is None or room["timer_deadline"] > now:
+                return
+            room_rules.stop_timer(db, room)
+            revealed = rooms.current_round(db, room["id"])["revealed"]
+            if room_rules.options(room)["timer_reveals"] and not revealed:
+                rooms.reveal(db, room)
+                log.info("room %s revealed by its timer", room["code"])
+
+        change_room(code, expire)
+
+
+def start_background_tasks(app):
+    """Run the timer check as a cooperative Socket.IO background task."""
+
+    def check_timers():
+        global background_ticks
+        while True:
+            socketio.sleep(TIMER_CHECK_SECONDS)
+            background_ticks += 1
+            try:
+                with app.app_context():
+                    end_expired_timers(time.time())
+            except Exception:
+                log.exception("timer check failed")
+
+    socketio.start_background_task(check_timers)

@@ -93,18 +93,22 @@ def touch(db, room_id):
     )
 
 
-def join(db, room, client_id, name, role, sid):
-    """Add or refresh the participant behind `client_id` and bind `sid` to them."""
+def join(db, room, client_id, name, role, sid, moderator=False):
+    """Add or refresh the participant behind `client_id` and bind `sid` to them.
+
+    `moderator` makes them a moderator; a rejoin never takes that away.
+    """
     now = time.time()
     participant = db.execute(
         "INSERT INTO participants"
-        " (room_id, client_id, name, role, joined_at, last_seen)"
-        " VALUES (?, ?, ?, ?, ?, ?)"
+        " (room_id, client_id, name, role, is_moderator, joined_at, last_seen)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (room_id, client_id) DO UPDATE SET"
         " name = excluded.name, role = excluded.role, present = 1,"
+        " is_moderator = MAX(is_moderator, excluded.is_moderator),"
         " last_seen = excluded.last_seen"
         " RETURNING *",
-        (room["id"], client_id, name, role, now, now),
+        (room["id"], client_id, name, role, int(moderator), now, now),
     ).fetchone()
     if role == "observer":
         round_ = current_round(db, room["id"])
@@ -136,6 +140,16 @@ def connection_of(db, sid):
         "SELECT * FROM participants WHERE id = ?", (row["participant_id"],)
     ).fetchone()
     return room, participant
+
+
+def connection_sids(db, participant_id):
+    """Return the Socket.IO sessions bound to a participant."""
+    return [
+        row["sid"]
+        for row in db.execute(
+            "SELECT sid FROM connections WHERE participant_id = ?", (participant_id,)
+        )
+    ]
 
 
 def own_vote(db, room_id, participant_id):
@@ -249,58 +263,6 @@ def drop_connection(db, sid):
 def forget_connections(db):
     """Drop every recorded connection; at start-up none of them is alive."""
     db.execute("DELETE FROM connections")
-
-
-def snapshot(db, room):
-    """Return the room's public state; votes and result only after reveal."""
-    round_ = current_round(db, room["id"])
-    story = None
-    if round_["story_id"] is not None:
-        row = db.execute(
-            "SELECT id, title, description, link FROM stories WHERE id = ?",
-            (round_["story_id"],),
-        ).fetchone()
-        story = {
-            "id": row["id"],
-            "title": row["title"],
-            "description": row["description"],
-            "link": utils.safe_link(row["link"]),
-        }
-
-    revealed = bool(round_["revealed"])
-    rows = db.execute(
-        "SELECT p.id, p.name, p.role, v.value,"
-        " EXISTS (SELECT 1 FROM connections c WHERE c.participant_id = p.id) AS online"
-        " FROM participants p LEFT JOIN votes v"
-        " ON v.participant_id = p.id AND v.round_id = ?"
-        " WHERE p.room_id = ? AND p.present = 1 ORDER BY p.joined_at, p.id",
-        (round_["id"], room["id"]),
-    ).fetchall()
-    participants = [
-        {
-            "id": row["id"],
-            "name": row["name"],
-            "role": row["role"],
-            "online": bool(row["online"]),
-            "voted": row["value"] is not None,
-            "vote": row["value"] if revealed else None,
-        }
-        for row in rows
-    ]
-
-    return {
-        "version": room_version(db, room["id"]),
-        "room": {
-            "code": room["code"],
-            "name": room["name"],
-            "deck": room["deck"],
-            "cards": list(room_cards(room)),
-        },
-        "story": story,
-        "round": {"number": round_["number"], "revealed": revealed},
-        "participants": participants,
-        "stats": json.loads(round_["result"]) if revealed else None,
-    }
 
 
 def room_version(db, room_id):

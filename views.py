@@ -12,7 +12,9 @@ from flask import session
 from flask import url_for
 
 import database
+import live
 import rooms
+import snapshots
 import utils
 import voting_logic
 
@@ -94,13 +96,13 @@ def room(code):
         abort(404)
     if found["code"] != code:
         return redirect(url_for("pages.room", code=found["code"]))
-    return render_template("room.html", snapshot=rooms.snapshot(db, found))
+    return render_template("room.html", snapshot=snapshots.snapshot(db, found))
 
 
 @pages.get("/healthz")
 def healthz():
     if database.is_healthy():
-        return jsonify(status="ok")
+        return jsonify(status="ok", background_ticks=live.background_ticks)
     return jsonify(status="error"), 503
 
 
@@ -123,7 +125,7 @@ def api_room(code):
     found = rooms.find_room(db, code)
     if found is None:
         return api_error("room_not_found", "Diesen Raum gibt es nicht.", 404)
-    return jsonify(rooms.snapshot(db, found))
+    return jsonify(snapshots.snapshot(db, found))
 
 
 def api_error(code, message, status):

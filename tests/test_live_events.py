@@ -49,6 +49,7 @@ def test_join_ack_carries_snapshot_and_own_vote(make_socket, room_code):
             "id": answer["participant_id"],
             "name": "Anna",
             "role": "voter",
+            "moderator": True,
             "online": True,
             "voted": False,
             "vote": None,
@@ -106,7 +107,7 @@ def test_reveal_shows_every_card_and_the_result(pair):
 
     (state,) = states(anna)
     assert states(ben) == [state]
-    assert state["round"] == {"number": 1, "revealed": True}
+    assert state["round"]["number"] == 1 and state["round"]["revealed"] is True
     assert {p["name"]: p["vote"] for p in state["participants"]} == {
         "Anna": "3",
         "Ben": "½",

@@ -1,0 +1,281 @@
+"""Socket.IO events of the room page, one handler per client event.
+
+Every handler answers with an ack, `{"ok": true, ...}` or
+`{"ok": false, "error": ..., "message": ...}`; every change reaches the
+whole room as a `state` event (see docs/PROTOCOL.md).
+"""
+
+import logging
+import time
+
+from flask import request
+from flask import session
+from flask_socketio import join_room
+from flask_socketio import leave_room
+
+import admin_auth
+import database
+import room_rules
+import rooms
+import snapshots
+import utils
+from live import acknowledged
+from live import change_room
+from live import channel
+from live import error
+from live import invalid_payload
+from live import socketio
+
+log = logging.getLogger(__name__)
+
+EVENTS = (
+    "join",
+    "vote",
+    "reveal",
+    "new_round",
+    "set_story",
+    "next_story",
+    "start_timer",
+    "stop_timer",
+    "nudge",
+    "set_options",
+    "set_moderator",
+    "leave",
+)
+
+clock = time.time
+
+
+def change_own_room(change, rule=None):
+    """Apply `change(db, room, participant)` to the caller's room.
+
+    `rule(room, participant, admin)` may refuse first, inside the same
+    transaction, so a permission is checked against the current state.
+    """
+    room, _participant = rooms.connection_of(database.get_db(), request.sid)
+    admin = admin_auth.is_admin()
+
+    def bound(db, room):
+        _room, participant = rooms.connection_of(db, request.sid)
+        if rule is not None:
+            rule(room, participant, admin)
+        return change(db, room, participant)
+
+    return change_room(room["code"], bound)
+
+
+def moderator_only(room, participant, admin):
+    room_rules.require_moderator(participant, admin)
+
+
+@socketio.on("join")
+@acknowledged
+def on_join(payload):
+    """A browser enters a room; everyone already in it gets the new state."""
+    code = utils.normalize_room_code(payload.get("room"))
+    name = utils.clean_name(payload.get("name"))
+    client_id = payload.get("client_id")
+    role = payload.get("role", "voter")
+    if code is None:
+        return error("room_not_found", "Diesen Raum gibt es nicht.")
+    if name is None:
+        return error("invalid_name", "Bitte einen Namen mit 1 bis 40 Zeichen angeben.")
+    if not utils.is_client_id(client_id) or role not in rooms.ROLES:
+        return invalid_payload()
+
+    leave_previous_room(code)
+    creator = code in session.get("own_rooms", ())
+    participant = change_room(
+        code,
+        lambda db, room: rooms.join(
+            db, room, client_id, name, role, request.sid, moderator=creator
+        ),
+    )
+    for role_name in rooms.ROLES:
+        leave_room(channel(code, role_name))
+    join_room(channel(code))
+    join_room(channel(code, role))
+    log.info("participant %d joined room %s as %s", participant["id"], code, role)
+
+    db = database.get_db()
+    room = rooms.require_room(db, code)
+    return {
+        "ok": True,
+        "participant_id": participant["id"],
+        "snapshot": snapshots.snapshot(db, room, role),
+        "my_vote": rooms.own_vote(db, room["id"], participant["id"]),
+    }
+
+
+def leave_previous_room(code):
+    """Unbind this connection from another room it joined before."""
+    try:
+        room, _participant = rooms.connection_of(database.get_db(), request.sid)
+    except rooms.RoomError:
+        return
+    if room["code"] != code:
+        for name in (None, *rooms.ROLES):
+            leave_room(channel(room["code"], name))
+        change_room(
+            room["code"], lambda db, room: rooms.drop_connection(db, request.sid)
+        )
+
+
+@socketio.on("vote")
+@acknowledged
+def on_vote(payload):
+    """A voter plays, changes or (with null) withdraws a card."""
+    value = payload.get("value")
+    if value is not None and not isinstance(value, str):
+        return invalid_payload()
+
+    def vote(db, room, participant):
+        rooms.cast_vote(db, room, participant, value)
+        if room_rules.options(room)["auto_reveal"] and room_rules.all_voters_voted(
+            db, room
+        ):
+            rooms.reveal(db, room)
+            log.info("room %s revealed automatically", room["code"])
+
+    change_own_room(vote)
+    return {"ok": True, "vote": value}
+
+
+@socketio.on("reveal")
+@acknowledged
+def on_reveal(payload):
+    """Turn the cards up; everyone gets the votes and the result."""
+    room = change_own_room(
+        lambda db, room, participant: rooms.reveal(db, room) or room,
+        room_rules.require_control,
+    )
+    log.info("room %s revealed", room["code"])
+    return {"ok": True}
+
+
+@socketio.on("new_round")
+@acknowledged
+def on_new_round(payload):
+    """Clear the table for another round of the same story."""
+    change_own_room(
+        lambda db, room, participant: rooms.new_round(db, room),
+        room_rules.require_control,
+    )
+    return {"ok": True}
+
+
+@socketio.on("set_story")
+@acknowledged
+def on_set_story(payload):
+    """Name the story the room estimates next; its first round starts."""
+    title = utils.clean_title(payload.get("title"))
+    if title is None:
+        return error(
+            "invalid_title", "Bitte einen Titel mit 1 bis 200 Zeichen angeben."
+        )
+    change_own_room(
+        lambda db, room, participant: rooms.set_story(db, room, title),
+        room_rules.require_control,
+    )
+    return {"ok": True}
+
+
+@socketio.on("next_story")
+@acknowledged
+def on_next_story(payload):
+    """Move on to the next open story of the backlog."""
+    change_own_room(
+        lambda db, room, participant: room_rules.next_story(db, room),
+        room_rules.require_control,
+    )
+    return {"ok": True}
+
+
+@socketio.on("start_timer")
+@acknowledged
+def on_start_timer(payload):
+    """Start a countdown of `seconds` (30 to 600) that every browser shows."""
+    seconds = payload.get("seconds")
+    change_own_room(
+        lambda db, room, participant: room_rules.start_timer(
+            db, room, seconds, clock()
+        ),
+        room_rules.require_control,
+    )
+    return {"ok": True}
+
+
+@socketio.on("stop_timer")
+@acknowledged
+def on_stop_timer(payload):
+    """End the countdown early."""
+    change_own_room(
+        lambda db, room, participant: room_rules.stop_timer(db, room),
+        room_rules.require_control,
+    )
+    return {"ok": True}
+
+
+@socketio.on("nudge")
+@acknowledged
+def on_nudge(payload):
+    """Remind the online voters who have not voted yet; only they hear it."""
+    room, participant = rooms.connection_of(database.get_db(), request.sid)
+    room_rules.require_control(room, participant, admin_auth.is_admin())
+
+    waiting = room_rules.waiting_voter_sids(database.get_db(), room)
+    for sid in waiting:
+        socketio.emit("nudge", {"from": participant["name"]}, to=sid)
+    return {"ok": True, "nudged": len(waiting)}
+
+
+@socketio.on("set_options")
+@acknowledged
+def on_set_options(payload):
+    """A moderator changes the room's rules; everyone sees them at once."""
+    changes = payload.get("options")
+    if not isinstance(changes, dict):
+        return invalid_payload()
+    change_own_room(
+        lambda db, room, participant: room_rules.update_options(db, room, changes),
+        moderator_only,
+    )
+    return {"ok": True}
+
+
+@socketio.on("set_moderator")
+@acknowledged
+def on_set_moderator(payload):
+    """A moderator names another participant moderator, or takes the role back."""
+    participant_id = payload.get("participant_id")
+    moderator = payload.get("moderator", True)
+    if not isinstance(participant_id, int) or not isinstance(moderator, bool):
+        return invalid_payload()
+    change_own_room(
+        lambda db, room, participant: room_rules.set_moderator(
+            db, room, participant_id, moderator
+        ),
+        moderator_only,
+    )
+    return {"ok": True}
+
+
+@socketio.on("leave")
+@acknowledged
+def on_leave(payload):
+    """The participant leaves the room and disappears from its list."""
+    room, _participant = rooms.connection_of(database.get_db(), request.sid)
+    for name in (None, *rooms.ROLES):
+        leave_room(channel(room["code"], name))
+    change_own_room(lambda db, room, participant: rooms.leave(db, room, participant))
+    return {"ok": True}
+
+
+@socketio.on("disconnect")
+def on_disconnect(reason=None):
+    """A connection closed: its participant may now be offline."""
+    try:
+        room, _participant = rooms.connection_of(database.get_db(), request.sid)
+    except rooms.RoomError:
+        return
+    change_room(room["code"], lambda db, room: rooms.drop_connection(db, request.sid))
