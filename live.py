@@ -9,7 +9,12 @@ import logging
 import threading
 import time
 
+from flask import current_app
+from flask import request
 from flask_socketio import SocketIO
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 import database
 import room_rules
@@ -21,6 +26,10 @@ log = logging.getLogger(__name__)
 socketio = SocketIO()
 
 TIMER_CHECK_SECONDS = 0.25
+# One connection may send this many events; more are refused, so a runaway
+# client cannot crowd out the others in its room.
+EVENT_RATE = parse("20/second")
+_event_limiter = MovingWindowRateLimiter(MemoryStorage())
 
 _room_locks = {}
 background_ticks = 0
@@ -49,6 +58,8 @@ def acknowledged(handler):
 
     @functools.wraps(handler)
     def wrapper(payload=None, *extra):
+        if not _event_limiter.hit(EVENT_RATE, "socket", request.sid):
+            return error("rate_limited", "Zu viele Anfragen. Bitte kurz warten.")
         if extra or not isinstance(payload, dict):
             return invalid_payload()
         try:
@@ -65,18 +76,69 @@ def acknowledged(handler):
 def change_room(code, change):
     """Apply `change(db, room)` in one transaction under the room's lock, then publish.
 
-    The state is sent while the lock is held, so every client receives the
-    room's states in the order the changes were made. Returns what `change`
-    returned.
+    Returns what `change` returned.
     """
     db = database.get_db()
     with room_lock(code):
         with database.transaction(db):
             outcome = change(db, rooms.require_room(db, code))
-            states = room_states(db, code)
-        for state, to in states:
-            socketio.emit("state", state, to=to)
+        broadcast_soon(code)
     return outcome
+
+
+class _Broadcast:
+    """When a room's state was last sent, and whether a send is already planned."""
+
+    __slots__ = ("last_sent", "planned")
+
+    def __init__(self):
+        self.last_sent = 0.0
+        self.planned = False
+
+
+_broadcasts = {}
+
+
+def broadcast_soon(code):
+    """Send the room's state now, or within the broadcast window if one just went.
+
+    Called with the room's lock held. The first change after a quiet spell
+    goes out at once; changes that follow within BROADCAST_WINDOW seconds
+    share one later send, which carries the state as it is by then. Each
+    send reads the state under the room's lock, so clients always receive
+    the room's states in the order the changes were made.
+    """
+    window = current_app.config["BROADCAST_WINDOW"]
+    pending = _broadcasts.setdefault(code, _Broadcast())
+    if pending.planned:
+        return
+    wait = pending.last_sent + window - time.monotonic()
+    if wait <= 0:
+        send_states(database.get_db(), code, pending)
+        return
+
+    pending.planned = True
+    app = current_app._get_current_object()
+
+    def send_later():
+        socketio.sleep(wait)
+        with app.app_context(), room_lock(code):
+            send_states(database.get_db(), code, pending)
+
+    socketio.start_background_task(send_later)
+
+
+def send_states(db, code, pending):
+    """Read the room's state in one read transaction and send it to the room."""
+    pending.planned = False
+    pending.last_sent = time.monotonic()
+    db.execute("BEGIN")
+    try:
+        states = room_states(db, code)
+    finally:
+        db.execute("COMMIT")
+    for state, to in states:
+        socketio.emit("state", state, to=to)
 
 
 def room_states(db, code):

@@ -72,7 +72,8 @@ def all_voters_voted(db, room):
     round_ = current_round(db, room["id"])
     waiting, voted = db.execute(
         "SELECT"
-        " SUM(v.participant_id IS NULL), SUM(v.participant_id IS NOT NULL)"
+        " COUNT(*) FILTER (WHERE v.participant_id IS NULL),"
+        " COUNT(*) FILTER (WHERE v.participant_id IS NOT NULL)"
         " FROM participants p LEFT JOIN votes v"
         " ON v.participant_id = p.id AND v.round_id = ?"
         " WHERE p.room_id = ? AND p.present = 1 AND p.role = 'voter'"
@@ -103,7 +104,7 @@ def next_story(db, room):
     current = current_round(db, room["id"])["story_id"]
     story = db.execute(
         "SELECT s.id FROM stories s WHERE s.room_id = ? AND s.status = 'open'"
-        " AND s.id IS NOT ?"
+        " AND s.id IS DISTINCT FROM ?"
         " ORDER BY s.position <= COALESCE("
         "  (SELECT position FROM stories WHERE id = ?), 0), s.position, s.id"
         " LIMIT 1",

@@ -6,7 +6,6 @@ are applied one after the other.
 """
 
 import json
-import sqlite3
 import time
 
 import utils
@@ -31,16 +30,14 @@ def create_room(db, name, deck_id, cards=None):
 
     for _attempt in range(10):
         code = utils.new_room_code()
-        try:
-            cursor = db.execute(
-                "INSERT INTO rooms (code, name, deck, cards, created_at, last_activity)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (code, name, deck_id, json.dumps(deck), now, now),
-            )
-        except sqlite3.IntegrityError:
-            continue
-        start_round(db, cursor.lastrowid, story_id=None)
-        return code
+        created = db.execute(
+            "INSERT INTO rooms (code, name, deck, cards, created_at, last_activity)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO NOTHING RETURNING id",
+            (code, name, deck_id, json.dumps(deck), now, now),
+        ).fetchone()
+        if created is not None:
+            start_round(db, created["id"], story_id=None)
+            return code
     raise RoomError("server_error", "Es konnte kein freier Raumcode gefunden werden.")
 
 
@@ -74,7 +71,8 @@ def current_round(db, room_id):
 def start_round(db, room_id, story_id):
     """Open a new round for `story_id`, numbered after that story's last round."""
     last = db.execute(
-        "SELECT MAX(number) FROM rounds WHERE room_id = ? AND story_id IS ?",
+        "SELECT MAX(number) FROM rounds"
+        " WHERE room_id = ? AND story_id IS NOT DISTINCT FROM ?",
         (room_id, story_id),
     ).fetchone()[0]
     db.execute(
@@ -105,7 +103,8 @@ def join(db, room, client_id, name, role, sid, moderator=False):
         " VALUES (?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (room_id, client_id) DO UPDATE SET"
         " name = excluded.name, role = excluded.role, present = 1,"
-        " is_moderator = MAX(is_moderator, excluded.is_moderator),"
+        " is_moderator = CASE WHEN excluded.is_moderator = 1 THEN 1"
+        " ELSE participants.is_moderator END,"
         " last_seen = excluded.last_seen"
         " RETURNING *",
         (room["id"], client_id, name, role, int(moderator), now, now),
@@ -227,12 +226,12 @@ def set_story(db, room, title):
         "SELECT COALESCE(MAX(position), 0) + 1 FROM stories WHERE room_id = ?",
         (room["id"],),
     ).fetchone()[0]
-    cursor = db.execute(
+    story = db.execute(
         "INSERT INTO stories (room_id, title, position, created_at)"
-        " VALUES (?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?) RETURNING id",
         (room["id"], title, position, time.time()),
-    )
-    start_round(db, room["id"], cursor.lastrowid)
+    ).fetchone()
+    start_round(db, room["id"], story["id"])
 
 
 def leave(db, room, participant):

@@ -104,7 +104,8 @@ def round_state(db, round_):
     previous = None
     if round_["story_id"] is not None or round_["number"] > 1:
         previous = db.execute(
-            "SELECT result FROM rounds WHERE room_id = ? AND story_id IS ?"
+            "SELECT result FROM rounds WHERE room_id = ?"
+            " AND story_id IS NOT DISTINCT FROM ?"
             " AND revealed = 1 AND id < ? ORDER BY id DESC LIMIT 1",
             (round_["room_id"], round_["story_id"], round_["id"]),
         ).fetchone()

@@ -23,6 +23,8 @@ def app(tmp_path):
             "ASYNC_MODE": "threading",
             "TESTING": True,
             "WTF_CSRF_ENABLED": True,
+            # states go out at once, so tests see exactly one per change
+            "BROADCAST_WINDOW": 0,
         }
     )
 

@@ -322,3 +322,13 @@ def test_bad_input_changes_nothing(pair, event, payload, error):
 
     assert answer["error"] == error
     assert anna.get_received() == [] and ben.get_received() == []
+
+
+def test_a_flooding_connection_is_rate_limited_and_the_room_goes_on(pair):
+    anna, ben = pair
+
+    answers = [anna.emit("vote", {"value": "5"}, callback=True) for _ in range(40)]
+
+    refused = [a for a in answers if not a["ok"]]
+    assert refused and {a["error"] for a in refused} == {"rate_limited"}
+    assert ben.emit("vote", {"value": "3"}, callback=True)["ok"] is True
