@@ -99,6 +99,9 @@ MIGRATIONS = (
     CREATE INDEX rooms_by_timer ON rooms (timer_deadline)
         WHERE timer_deadline IS NOT NULL;
     """,
+    """
+    ALTER TABLE stories ADD COLUMN previous_estimate TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,121 @@
+// Admin pages: confirmations, the custom deck field and a room's live participants.
+(function () {
+  "use strict";
+
+  // A form with data-confirm is sent only after the person agrees.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  });
+
+  // A deck choice shows its field for custom cards only when "custom" is chosen.
+  document.querySelectorAll("select[data-cards-field]").forEach(function (select) {
+    var field = document.getElementById(select.dataset.cardsField);
+    var input = field.querySelector("input");
+
+    function update() {
+      var custom = select.value === "custom";
+      field.hidden = !custom;
+      input.required = custom;
+    }
+
+    select.addEventListener("change", update);
+    update();
+  });
+
+  var live = document.getElementById("live-room");
+  if (!live || typeof io !== "function") {
+    return;
+  }
+
+  var list = document.getElementById("participant-list");
+  var empty = document.getElementById("no-participants");
+  var template = document.getElementById("person-template");
+  var labels = JSON.parse(document.getElementById("person-labels").textContent);
+  var liveState = document.getElementById("live-state");
+  var roundStatus = document.getElementById("round-status");
+  var storyChanged = document.getElementById("story-changed");
+  var storyItems = document.querySelectorAll("#story-list [data-story-id]");
+  var shownStory = live.dataset.storyId;
+  var latestVersion = -1;
+
+  function showConnection(connected) {
+    liveState.hidden = false;
+    liveState.dataset.state = connected ? "live" : "offline";
+    liveState.textContent = connected ? "live" : "nicht verbunden";
+  }
+
+  function personRow(person) {
+    var item = template.content.firstElementChild.cloneNode(true);
+    var online = item.querySelector('[data-field="online"]');
+    var form = item.querySelector("form");
+
+    item.dataset.participantId = String(person.id);
+    item.querySelector('[data-field="name"]').textContent = person.name;
+    online.dataset.online = String(person.online);
+    online.textContent = person.online ? labels.online : labels.offline;
+    item.querySelector('[data-field="role"]').textContent = labels[person.role];
+    item.querySelector('[data-field="moderator"]').hidden = !person.moderator;
+    item.querySelector('[data-field="voted"]').hidden = !person.voted;
+    form.action = list.dataset.removeBase + person.id + "/remove";
+    form.dataset.confirm = person.name + labels.confirm_remove;
+    return item;
+  }
+
+  function roundText(state) {
+    var prefix = "Runde " + state.round.number + " · ";
+    if (state.round.revealed) {
+      return prefix + "aufgedeckt";
+    }
+    var voters = state.participants.filter(function (person) {
+      return person.role === "voter";
+    });
+    var voted = voters.filter(function (person) {
+      return person.voted;
+    });
+    return prefix + voted.length + " von " + voters.length + " haben abgestimmt";
+  }
+
+  // Draw the live parts of the page from one room state.
+  function render(state) {
+    if (state.version < latestVersion) {
+      return;
+    }
+    latestVersion = state.version;
+    var storyId = state.story ? String(state.story.id) : "";
+
+    list.replaceChildren.apply(list, state.participants.map(personRow));
+    empty.hidden = state.participants.length > 0;
+    storyItems.forEach(function (item) {
+      var current = item.dataset.storyId === storyId;
+      item.classList.toggle("is-current", current);
+      item.querySelector("[data-current-badge]").hidden = !current;
+    });
+    storyChanged.hidden = storyId === shownStory;
+    if (roundStatus && storyId === shownStory) {
+      roundStatus.textContent = roundText(state);
+    }
+  }
+
+  var socket = io({ path: live.dataset.scriptRoot + "/socket.io" });
+
+  socket.on("connect", function () {
+    socket.emit("admin_watch", { room: live.dataset.roomCode }, function (answer) {
+      showConnection(answer.ok);
+      if (answer.ok) {
+        latestVersion = -1;
+        render(answer.snapshot);
+      }
+    });
+  });
+  socket.on("disconnect", function () {
+    showConnection(false);
+  });
+  socket.on("state", render);
+  socket.on("removed", function () {
+    showConnection(false);
+    socket.disconnect();
+  });
+})();

@@ -1,0 +1,253 @@
+"""Dashboard room actions through the real HTTP routes, and what the room hears."""
+
+import pytest
+
+from admin_common import local_time
+from tests.admin_client import add_story
+from tests.admin_client import configure
+from tests.admin_client import join
+from tests.admin_client import login
+from tests.admin_client import only_states
+from tests.admin_client import post
+from tests.admin_client import query
+
+
+@pytest.fixture
+def app(app):
+    return configure(app)
+
+
+@pytest.fixture
+def admin(client):
+    assert login(client).status_code == 302
+    return client
+
+
+@pytest.fixture
+def anna(app, make_socket, room_code):
+    """A voter in the room, on her own browser, her inbox drained."""
+    sock = make_socket(app.test_client())
+    join(sock, room_code)
+    sock.get_received()
+    return sock
+
+
+def room_row(app, code):
+    (row,) = query(app, "SELECT * FROM rooms WHERE code = ?", (code,))
+    return row
+
+
+def test_room_list_shows_online_people_stories_and_last_activity(
+    app, admin, anna, room_code
+):
+    add_story(admin, app, room_code, "Erste Story")
+    last_activity = room_row(app, room_code)["last_activity"]
+
+    page = admin.get("/admin/").get_data(as_text=True)
+
+    row = page[page.index(f'data-room-code="{room_code}"') :]
+    row = row[: row.index("</tr>")]
+    assert "Team Blau" in row
+    assert '<td class="admin-number" data-label="Online">1</td>' in row
+    stories = '<td class="admin-number" data-label="Storys">1 <span class="hint">'
+    assert stories + "(0 geschätzt)</span></td>" in row
+    assert local_time(last_activity) in row
+
+
+def test_create_room_from_the_dashboard(app, admin):
+    answer = post(admin, "/admin/rooms", {"name": "Sprint 42", "deck": "tshirt"})
+
+    (room,) = query(app, "SELECT code, name, deck FROM rooms")
+    assert answer.headers["Location"] == f"/admin/rooms/{room['code']}"
+    assert (room["name"], room["deck"]) == ("Sprint 42", "tshirt")
+    assert "Der Raum ist angelegt." in admin.get(answer.headers["Location"]).text
+
+
+def test_create_room_refuses_an_empty_name(app, admin):
+    answer = post(admin, "/admin/rooms", {"name": "  ", "deck": "fibonacci"})
+
+    assert answer.headers["Location"] == "/admin/"
+    assert query(app, "SELECT id FROM rooms") == []
+    assert "Bitte einen Raumnamen" in admin.get("/admin/").text
+
+
+def test_rename_reaches_everyone_in_the_room(app, admin, anna, room_code):
+    answer = post(admin, f"/admin/rooms/{room_code}/name", {"name": "Team Grün"})
+
+    assert answer.status_code == 302
+    assert room_row(app, room_code)["name"] == "Team Grün"
+    (state,) = only_states(anna)
+    assert state["room"]["name"] == "Team Grün"
+
+
+def test_rename_without_csrf_token_is_refused_and_changes_nothing(
+    app, admin, anna, room_code
+):
+    answer = admin.post(f"/admin/rooms/{room_code}/name", data={"name": "Gekapert"})
+
+    assert answer.status_code == 400
+    assert room_row(app, room_code)["name"] == "Team Blau"
+    assert anna.get_received() == []
+
+
+def test_changing_the_deck_during_an_open_round_starts_a_new_round(
+    app, admin, anna, room_code
+):
+    anna.emit("vote", {"value": "5"}, callback=True)
+    anna.get_received()
+
+    answer = post(admin, f"/admin/rooms/{room_code}/deck", {"deck": "tshirt"})
+
+    assert answer.status_code == 302
+    (state,) = only_states(anna)
+    assert state["room"]["deck"] == "tshirt"
+    assert state["room"]["cards"] == ["XS", "S", "M", "L", "XL", "XXL", "?"]
+    assert state["round"] == {"number": 2, "revealed": False}
+    assert [p["voted"] for p in state["participants"]] == [False]
+    assert "Das Deck ist geändert." in admin.get(answer.headers["Location"]).text
+    rounds = query(app, "SELECT number, revealed, result FROM rounds ORDER BY id")
+    assert rounds == [
+        {"number": 1, "revealed": 0, "result": None},
+        {"number": 2, "revealed": 0, "result": None},
+    ]
+
+
+def test_changing_to_a_custom_deck_and_refusing_a_bad_one(app, admin, room_code):
+    post(admin, f"/admin/rooms/{room_code}/deck", {"deck": "custom", "cards": "1 2 3"})
+    assert room_row(app, room_code)["deck"] == "custom"
+
+    post(admin, f"/admin/rooms/{room_code}/deck", {"deck": "custom", "cards": "1 1"})
+
+    room = room_row(app, room_code)
+    assert (room["deck"], room["cards"]) == ("custom", '["1", "2", "3"]')
+    assert "kommt doppelt vor" in admin.get(f"/admin/rooms/{room_code}").text
+
+
+def test_archive_and_restore(app, admin, room_code):
+    post(admin, f"/admin/rooms/{room_code}/archive", {"archived": "1"})
+    assert room_row(app, room_code)["archived"] == 1
+    page = admin.get("/admin/").text
+    assert page.index("Archivierte Räume") < page.index(room_code)
+
+    post(admin, f"/admin/rooms/{room_code}/archive", {"archived": "0"})
+    assert room_row(app, room_code)["archived"] == 0
+    assert "Archivierte Räume" not in admin.get("/admin/").text
+
+
+def test_delete_room_removes_it_and_tells_everyone_in_it(app, admin, anna, room_code):
+    add_story(admin, app, room_code, "Wird mit gelöscht")
+    anna.get_received()
+
+    answer = post(admin, f"/admin/rooms/{room_code}/delete")
+
+    assert answer.headers["Location"] == "/admin/"
+    assert query(app, "SELECT id FROM rooms") == []
+    assert query(app, "SELECT id FROM stories") == []
+    assert query(app, "SELECT id FROM participants") == []
+    assert anna.get_received() == [
+        {
+            "name": "removed",
+            "args": [{"message": "Dieser Raum wurde gelöscht."}],
+            "namespace": "/",
+        }
+    ]
+    assert admin.get(f"/admin/rooms/{room_code}").status_code == 404
+
+
+def test_remove_participant_tells_them_and_updates_the_others(
+    app, admin, anna, make_socket, room_code
+):
+    ben = make_socket(app.test_client())
+    ben_id = join(ben, room_code, name="Ben", client_id="client-ben-00001")[
+        "participant_id"
+    ]
+    anna.get_received()
+    ben.get_received()
+
+    answer = post(admin, f"/admin/rooms/{room_code}/participants/{ben_id}/remove")
+
+    assert answer.status_code == 302
+    assert ben.get_received() == [
+        {
+            "name": "removed",
+            "args": [{"message": "Du wurdest aus dem Raum entfernt."}],
+            "namespace": "/",
+        }
+    ]
+    (state,) = only_states(anna)
+    assert [p["name"] for p in state["participants"]] == ["Anna"]
+    assert "Ben" not in admin.get(f"/admin/rooms/{room_code}").text
+
+
+def test_room_page_lists_the_participants(admin, anna, room_code):
+    page = admin.get(f"/admin/rooms/{room_code}").text
+
+    assert 'class="admin-person-name" data-field="name">Anna</span>' in page
+    assert "/participants/" in page
+
+
+def test_admin_watch_follows_the_room_without_joining_it(
+    app, admin, anna, make_socket, room_code
+):
+    watcher = make_socket(admin)
+
+    answer = watcher.emit("admin_watch", {"room": room_code}, callback=True)
+    anna.emit("vote", {"value": "3"}, callback=True)
+
+    assert answer["ok"] is True
+    assert [p["name"] for p in answer["snapshot"]["participants"]] == ["Anna"]
+    (state,) = only_states(watcher)
+    assert [p["voted"] for p in state["participants"]] == [True]
+    assert [p["vote"] for p in state["participants"]] == [None]
+    assert len(query(app, "SELECT id FROM participants")) == 1
+
+
+def test_admin_watch_is_refused_without_admin_session(app, make_socket, room_code):
+    stranger = make_socket(app.test_client())
+
+    answer = stranger.emit("admin_watch", {"room": room_code}, callback=True)
+
+    assert answer["error"] == "not_allowed"
+    assert stranger.get_received() == []
+
+
+def test_history_lists_every_round_with_votes_times_and_the_final_estimate(
+    app, admin, anna, make_socket, room_code
+):
+    story_id = add_story(admin, app, room_code, "Login per SSO")
+    post(admin, f"/admin/rooms/{room_code}/stories/{story_id}/current")
+    anna.emit("vote", {"value": "8"}, callback=True)
+    anna.emit("reveal", {}, callback=True)
+    anna.emit("new_round", {}, callback=True)
+    anna.emit("vote", {"value": "5"}, callback=True)
+    anna.emit("reveal", {}, callback=True)
+    post(
+        admin,
+        f"/admin/rooms/{room_code}/stories/{story_id}/estimate",
+        {"estimate": "5"},
+    )
+
+    page = admin.get(f"/admin/rooms/{room_code}/history").text
+
+    votes = query(app, "SELECT value, cast_at FROM votes ORDER BY cast_at")
+    assert [vote["value"] for vote in votes] == ["8", "5"]
+    assert page.index("Runde 1") < page.index("Runde 2")
+    for vote in votes:
+        cell = f'<td class="admin-vote">{vote["value"]}</td>'
+        assert cell in page
+        assert local_time(vote["cast_at"], seconds=True) in page
+    assert page.count("<td>Anna</td>") == 2
+    (story,) = query(app, "SELECT estimated_at FROM stories")
+    assert "Endgültige Schätzung <strong>5</strong>" in page
+    assert f"festgehalten von chefin am {local_time(story['estimated_at'])}" in page
+
+
+def test_history_keeps_unrevealed_cards_hidden(app, admin, anna, room_code):
+    story_id = add_story(admin, app, room_code, "Noch offen")
+    post(admin, f"/admin/rooms/{room_code}/stories/{story_id}/current")
+    anna.emit("vote", {"value": "13"}, callback=True)
+
+    page = admin.get(f"/admin/rooms/{room_code}/history").text
+
+    assert "nicht aufgedeckt (1 Stimme)" in page
+    assert '<td class="admin-vote">' not in page
