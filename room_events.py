@@ -41,6 +41,7 @@ EVENTS = (
     "set_options",
     "set_moderator",
     "leave",
+    "watch",
 )
 
 clock = time.time
@@ -249,7 +250,8 @@ def on_set_moderator(payload):
     """A moderator names another participant moderator, or takes the role back."""
     participant_id = payload.get("participant_id")
     moderator = payload.get("moderator", True)
-    if not isinstance(participant_id, int) or not isinstance(moderator, bool):
+    # bool is an int to Python: JSON true must not mean participant 1
+    if type(participant_id) is not int or not isinstance(moderator, bool):
         return invalid_payload()
     change_own_room(
         lambda db, room, participant: room_rules.set_moderator(
@@ -269,6 +271,23 @@ def on_leave(payload):
         leave_room(channel(room["code"], name))
     change_own_room(lambda db, room, participant: rooms.leave(db, room, participant))
     return {"ok": True}
+
+
+@socketio.on("watch")
+@acknowledged
+def on_watch(payload):
+    """A presentation screen follows a room read-only, without becoming a participant.
+
+    The connection hears the room's `state` events as an observer would.
+    """
+    db = database.get_db()
+    room = rooms.find_room(db, payload.get("room"))
+    if room is None:
+        return error("room_not_found", "Diesen Raum gibt es nicht.")
+
+    join_room(channel(room["code"]))
+    join_room(channel(room["code"], "observer"))
+    return {"ok": True, "snapshot": snapshots.snapshot(db, room, "observer")}
 
 
 @socketio.on("disconnect")

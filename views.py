@@ -108,7 +108,11 @@ def healthz():
 
 @api.post("/rooms")
 def api_create_room():
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        # `silent` covers malformed JSON only, not JSON nested too deep to parse
+        data = None
     if not isinstance(data, dict):
         return api_error("invalid_payload", "Erwartet wird ein JSON-Objekt.", 400)
     try:
