@@ -20,11 +20,14 @@ from flask import Flask  # noqa: E402
 from flask_wtf.csrf import CSRFProtect  # noqa: E402
 from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: E402
 
+import admin  # noqa: E402
 import commands  # noqa: E402
 import database  # noqa: E402
 import guide  # noqa: E402
+import i18n  # noqa: E402
 import live  # noqa: E402
 import room_events  # noqa: E402, F401  (registers the Socket.IO handlers)
+import room_pages  # noqa: E402
 import rooms  # noqa: E402
 import settings  # noqa: E402
 import views  # noqa: E402
@@ -73,12 +76,15 @@ def configure_logging(level):
 
 
 def register_routes(app):
+    i18n.init_app(app)
     app.register_blueprint(views.pages)
     app.register_blueprint(views.api)
     app.register_blueprint(guide.guide)
+    app.register_blueprint(room_pages.room_pages)
     app.register_error_handler(404, views.not_found)
     csrf.init_app(app)
     csrf.exempt(views.api)
+    admin.init_app(app)
     app.after_request(add_security_headers)
 
 
