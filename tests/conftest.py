@@ -1,6 +1,8 @@
 """The fixture ladder: app on a temp-file database, HTTP client, Socket.IO clients."""
 
 import os
+import threading
+import time
 
 import pytest
 
@@ -11,6 +13,7 @@ SCREENSHOT_DIR = os.environ.get(
     "SCREENSHOT_DIR",
     os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-output", "screens"),
 )
+_STARTED = time.time()
 
 
 @pytest.fixture
@@ -55,6 +58,33 @@ def room_code(client):
     answer = client.post("/api/rooms", json={"name": "Team Blau"})
     assert answer.status_code == 201
     return answer.get_json()["code"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_client_left_running():
+    """Fail the module that leaves a Socket.IO client reconnecting in the background.
+
+    Such a thread outlives its test, reconnects to whatever takes the port
+    next, and draws from `random` while later tests run.
+    """
+    yield
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        left = [t.name for t in threading.enumerate() if "_handle_reconnect" in t.name]
+        if not left:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"Socket.IO clients still reconnecting: {left}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print where this run's browser screenshots are, if it took any."""
+    if not os.path.isdir(SCREENSHOT_DIR):
+        return
+    names = os.listdir(SCREENSHOT_DIR)
+    paths = [os.path.join(SCREENSHOT_DIR, name) for name in names]
+    if any(os.path.getmtime(path) >= _STARTED for path in paths):
+        terminalreporter.write_line(f"screenshots: {SCREENSHOT_DIR}")
 
 
 def needs_tool(path):

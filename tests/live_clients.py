@@ -25,6 +25,7 @@ class Participant:
         )
         self.sio.on("state", self._on_state)
         self.sio.on("connect", self._on_connect)
+        self.sio.on("disconnect", self._on_disconnect)
 
     def _on_state(self, state):
         if self.latest is None or state["version"] >= self.latest["version"]:
@@ -35,6 +36,14 @@ class Participant:
         # like the browser: join the room again on every (re)connect
         if self.room is not None:
             self.sio.start_background_task(self._rejoin)
+
+    def _on_disconnect(self, reason=None):
+        # After a dropped connection python-engineio keeps the dead websocket
+        # until the next one replaces it, and its garbage collection then
+        # warns about an unclosed socket; close it now.
+        dead = self.sio.eio.ws
+        if dead is not None and reason == self.sio.eio.reason.TRANSPORT_ERROR:
+            dead.shutdown()
 
     def _rejoin(self):
         self.joined.put(self.call("join", self._join_payload()))
@@ -74,4 +83,5 @@ class Participant:
                 return state
 
     def close(self):
-        self.sio.disconnect()
+        """Disconnect, or stop reconnecting if the server is already gone."""
+        self.sio.shutdown()
