@@ -26,6 +26,7 @@ import utils
 import views
 import voting_logic
 from admin_common import apply
+from admin_common import duration
 from admin_common import guarded_blueprint
 from admin_common import local_time
 from admin_common import room_or_404
@@ -45,6 +46,7 @@ def init_app(app):
     for blueprint in (dashboard, admin_stories.stories, admin_transfer.transfer):
         app.register_blueprint(blueprint)
     app.add_template_filter(local_time)
+    app.add_template_filter(duration)
 
 
 def deck_choices():

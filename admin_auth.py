@@ -35,6 +35,8 @@ SESSION_KEY = "admin_session"
 SESSION_LIFETIME = 12 * 60 * 60
 FAILED_LOGIN_LIMIT = "5 per minute"
 HASH_METHODS = ("scrypt:", "pbkdf2:")
+# Session keys that survive logging in and out: the rooms this browser made.
+KEPT_ACROSS_LOGIN = ("own_rooms",)
 
 auth = Blueprint("admin_auth", __name__, url_prefix="/admin")
 limiter = Limiter(get_remote_address, storage_uri="memory://", strategy="moving-window")
@@ -157,7 +159,7 @@ def start_session(username):
             "INSERT INTO admin_sessions (id, username, created_at) VALUES (?, ?, ?)",
             (session_id, username, now),
         )
-    session.clear()
+    fresh_session()
     session[SESSION_KEY] = session_id
 
 
@@ -172,7 +174,14 @@ def end_session():
                 " WHERE id = ? AND ended_at IS NULL",
                 (time.time(), session_id),
             )
+    fresh_session()
+
+
+def fresh_session():
+    """Empty the browser's session but for the rooms it created, which stay its own."""
+    kept = {key: session[key] for key in KEPT_ACROSS_LOGIN if key in session}
     session.clear()
+    session.update(kept)
 
 
 def login_page(error=None, status=200):

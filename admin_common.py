@@ -49,6 +49,16 @@ def to_room(code, anchor=None):
     return redirect(url_for("admin.room", code=code, _anchor=anchor))
 
 
+def duration(seconds):
+    """Format a duration in seconds as `1:05 min` or `42 s`."""
+    if seconds is None:
+        return "–"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    return f"{whole // 60}:{whole % 60:02d} min"
+
+
 def local_time(timestamp, seconds=False):
     """Format a Unix time as German date and time in the server's time zone."""
     if timestamp is None:

@@ -163,6 +163,7 @@ def story_document(entry):
         "final_estimate": story["final_estimate"],
         "estimated_by": story["estimated_by"],
         "estimated_at": iso_time(story["estimated_at"]),
+        "seconds": entry["seconds"],
         "rounds": rounds_document(entry["rounds"]),
     }
 

@@ -218,22 +218,37 @@ def history(db, room_id):
         rounds[round_["story_id"]].append(round_entry(round_, votes[round_["id"]]))
 
     entries = [
-        {"story": story, "rounds": rounds[story["id"]]}
+        {
+            "story": story,
+            "rounds": rounds[story["id"]],
+            "seconds": sum(r["seconds"] or 0 for r in rounds[story["id"]]),
+        }
         for story in list_stories(db, room_id)
     ]
     loose = [r for r in rounds[None] if r["revealed"] or r["vote_count"]]
     if loose:
-        entries.append({"story": None, "rounds": loose})
+        entries.append(
+            {
+                "story": None,
+                "rounds": loose,
+                "seconds": sum(r["seconds"] or 0 for r in loose),
+            }
+        )
     return entries
 
 
 def round_entry(round_, votes):
+    """Describe one round; `seconds` runs from its first vote to its reveal."""
     result = json.loads(round_["result"]) if round_["revealed"] else {}
+    timed = round_["revealed"] and round_["first_vote_at"] is not None
     return {
         "number": round_["number"],
         "started_at": round_["started_at"],
         "revealed": bool(round_["revealed"]),
         "revealed_at": round_["revealed_at"],
+        "seconds": round(round_["revealed_at"] - round_["first_vote_at"], 1)
+        if timed
+        else None,
         "suggestion": result.get("suggestion"),
         "average": result.get("average"),
         "vote_count": len(votes),

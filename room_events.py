@@ -69,6 +69,13 @@ def moderator_only(room, participant, admin):
     room_rules.require_moderator(participant, admin)
 
 
+def reveal_when_all_voted(db, room):
+    """Reveal if the room asks for it and no online voter is left to vote."""
+    if room_rules.auto_reveal_due(db, room):
+        rooms.reveal(db, room)
+        log.info("room %s revealed automatically", room["code"])
+
+
 @socketio.on("join")
 @acknowledged
 def on_join(payload):
@@ -86,12 +93,16 @@ def on_join(payload):
 
     leave_previous_room(code)
     creator = code in session.get("own_rooms", ())
-    participant = change_room(
-        code,
-        lambda db, room: rooms.join(
+
+    def join(db, room):
+        participant = rooms.join(
             db, room, client_id, name, role, request.sid, moderator=creator
-        ),
-    )
+        )
+        # a voter turning observer may have been the last one the room waited for
+        reveal_when_all_voted(db, room)
+        return participant
+
+    participant = change_room(code, join)
     for role_name in rooms.ROLES:
         leave_room(channel(code, role_name))
     join_room(channel(code))
@@ -132,11 +143,7 @@ def on_vote(payload):
 
     def vote(db, room, participant):
         rooms.cast_vote(db, room, participant, value)
-        if room_rules.options(room)["auto_reveal"] and room_rules.all_voters_voted(
-            db, room
-        ):
-            rooms.reveal(db, room)
-            log.info("room %s revealed automatically", room["code"])
+        reveal_when_all_voted(db, room)
 
     change_own_room(vote)
     return {"ok": True, "vote": value}
@@ -187,7 +194,7 @@ def on_next_story(payload):
     """Move on to the next open story of the backlog."""
     change_own_room(
         lambda db, room, participant: room_rules.next_story(db, room),
-        room_rules.require_control,
+        moderator_only,
     )
     return {"ok": True}
 
@@ -201,7 +208,7 @@ def on_start_timer(payload):
         lambda db, room, participant: room_rules.start_timer(
             db, room, seconds, clock()
         ),
-        room_rules.require_control,
+        moderator_only,
     )
     return {"ok": True}
 
@@ -212,7 +219,7 @@ def on_stop_timer(payload):
     """End the countdown early."""
     change_own_room(
         lambda db, room, participant: room_rules.stop_timer(db, room),
-        room_rules.require_control,
+        moderator_only,
     )
     return {"ok": True}
 
@@ -222,7 +229,7 @@ def on_stop_timer(payload):
 def on_nudge(payload):
     """Remind the online voters who have not voted yet; only they hear it."""
     room, participant = rooms.connection_of(database.get_db(), request.sid)
-    room_rules.require_control(room, participant, admin_auth.is_admin())
+    room_rules.require_moderator(participant, admin_auth.is_admin())
 
     waiting = room_rules.waiting_voter_sids(database.get_db(), room)
     for sid in waiting:
@@ -237,10 +244,12 @@ def on_set_options(payload):
     changes = payload.get("options")
     if not isinstance(changes, dict):
         return invalid_payload()
-    change_own_room(
-        lambda db, room, participant: room_rules.update_options(db, room, changes),
-        moderator_only,
-    )
+
+    def update(db, room, participant):
+        room_rules.update_options(db, room, changes)
+        reveal_when_all_voted(db, rooms.require_room(db, room["code"]))
+
+    change_own_room(update, moderator_only)
     return {"ok": True}
 
 
@@ -269,7 +278,12 @@ def on_leave(payload):
     room, _participant = rooms.connection_of(database.get_db(), request.sid)
     for name in (None, *rooms.ROLES):
         leave_room(channel(room["code"], name))
-    change_own_room(lambda db, room, participant: rooms.leave(db, room, participant))
+
+    def leave(db, room, participant):
+        rooms.leave(db, room, participant)
+        reveal_when_all_voted(db, room)
+
+    change_own_room(leave)
     return {"ok": True}
 
 
@@ -297,4 +311,9 @@ def on_disconnect(reason=None):
         room, _participant = rooms.connection_of(database.get_db(), request.sid)
     except rooms.RoomError:
         return
-    change_room(room["code"], lambda db, room: rooms.drop_connection(db, request.sid))
+
+    def drop(db, room):
+        rooms.drop_connection(db, request.sid)
+        reveal_when_all_voted(db, room)
+
+    change_room(room["code"], drop)

@@ -83,6 +83,16 @@ def all_voters_voted(db, room):
     return bool(voted) and not waiting
 
 
+def auto_reveal_due(db, room):
+    """Tell whether the room reveals by itself now: the option is on, the round
+    is still hidden and every online voter has voted."""
+    return (
+        options(room)["auto_reveal"]
+        and not current_round(db, room["id"])["revealed"]
+        and all_voters_voted(db, room)
+    )
+
+
 def waiting_voter_sids(db, room):
     """Return the connections of online voters who have not voted yet."""
     round_ = current_round(db, room["id"])

@@ -13,6 +13,9 @@ import voting_logic
 
 ROLES = ("voter", "observer")
 
+# Every time stored for a room comes from here, so tests can set the clock.
+clock = time.time
+
 
 class RoomError(Exception):
     """A request that the room refuses; `code` for programs, `message` for people."""
@@ -26,7 +29,7 @@ class RoomError(Exception):
 def create_room(db, name, deck_id, cards=None):
     """Create a room with its first round and return its code."""
     deck = voting_logic.resolve_deck(deck_id, cards)
-    now = time.time()
+    now = clock()
 
     for _attempt in range(10):
         code = utils.new_room_code()
@@ -78,7 +81,7 @@ def start_round(db, room_id, story_id):
     db.execute(
         "INSERT INTO rounds (room_id, story_id, number, started_at)"
         " VALUES (?, ?, ?, ?)",
-        (room_id, story_id, (last or 0) + 1, time.time()),
+        (room_id, story_id, (last or 0) + 1, clock()),
     )
     touch(db, room_id)
 
@@ -87,7 +90,7 @@ def touch(db, room_id):
     """Count a change of the room, so clients can drop older snapshots."""
     db.execute(
         "UPDATE rooms SET version = version + 1, last_activity = ? WHERE id = ?",
-        (time.time(), room_id),
+        (clock(), room_id),
     )
 
 
@@ -96,7 +99,7 @@ def join(db, room, client_id, name, role, sid, moderator=False):
 
     `moderator` makes them a moderator; a rejoin never takes that away.
     """
-    now = time.time()
+    now = clock()
     participant = db.execute(
         "INSERT INTO participants"
         " (room_id, client_id, name, role, is_moderator, joined_at, last_seen)"
@@ -175,7 +178,7 @@ def cast_vote(db, room, participant, value):
             "Starte eine neue Runde, um neu zu schätzen.",
         )
 
-    now = time.time()
+    now = clock()
     if value is None:
         db.execute(
             "DELETE FROM votes WHERE round_id = ? AND participant_id = ?",
@@ -210,7 +213,7 @@ def reveal(db, room):
     result = voting_logic.summarize(room_cards(room), [tuple(vote) for vote in votes])
     db.execute(
         "UPDATE rounds SET revealed = 1, revealed_at = ?, result = ? WHERE id = ?",
-        (time.time(), json.dumps(result), round_["id"]),
+        (clock(), json.dumps(result), round_["id"]),
     )
     touch(db, room["id"])
 
@@ -229,7 +232,7 @@ def set_story(db, room, title):
     story = db.execute(
         "INSERT INTO stories (room_id, title, position, created_at)"
         " VALUES (?, ?, ?, ?) RETURNING id",
-        (room["id"], title, position, time.time()),
+        (room["id"], title, position, clock()),
     ).fetchone()
     start_round(db, room["id"], story["id"])
 
@@ -251,7 +254,7 @@ def drop_connection(db, sid):
         return None
     db.execute(
         "UPDATE participants SET last_seen = ? WHERE id = ?",
-        (time.time(), row["participant_id"]),
+        (clock(), row["participant_id"]),
     )
     touch(db, row["room_id"])
     return db.execute(

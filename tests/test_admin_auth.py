@@ -68,11 +68,13 @@ def test_session_cookie_is_secure_over_https(client):
 def test_each_login_gets_a_fresh_session(app, client):
     with client.session_transaction() as before:
         before["own_rooms"] = ["ABCDEF"]
+        before["left_over"] = "von vorher"
 
     login(client)
     with client.session_transaction() as first:
         first_id = first[admin_auth.SESSION_KEY]
-        assert "own_rooms" not in first
+        assert "left_over" not in first
+        assert first["own_rooms"] == ["ABCDEF"]
     login(client)
     with client.session_transaction() as second:
         second_id = second[admin_auth.SESSION_KEY]
@@ -278,3 +280,43 @@ def test_admin_pages_are_not_cached(client):
 
     assert client.get("/admin/").headers["Cache-Control"] == "no-store"
     assert client.get("/admin/login").headers["Cache-Control"] == "no-store"
+
+
+def test_the_admin_is_a_moderator_in_every_room(app, client, make_socket):
+    creator = app.test_client()
+    code = creator.post("/api/rooms", json={"name": "Team Rot"}).get_json()["code"]
+    login(client)
+    admin_socket, guest_socket = make_socket(client), make_socket(app.test_client())
+    for sock, name, client_id in (
+        (admin_socket, "Chefin", "client-chefin-01"),
+        (guest_socket, "Gast", "client-gast-0001"),
+    ):
+        answer = sock.emit(
+            "join",
+            {"room": code, "name": name, "client_id": client_id, "role": "voter"},
+            callback=True,
+        )
+        assert answer["ok"] is True
+
+    assert guest_socket.emit("start_timer", {"seconds": 60}, callback=True)[
+        "error"
+    ] == ("not_allowed")
+    assert admin_socket.emit("start_timer", {"seconds": 60}, callback=True) == {
+        "ok": True
+    }
+
+
+def test_logging_in_keeps_the_rooms_this_browser_created(client, make_socket):
+    code = client.post("/api/rooms", json={"name": "Team Gelb"}).get_json()["code"]
+    login(client)
+    post(client, "/admin/logout")
+    sock = make_socket(client)
+
+    answer = sock.emit(
+        "join",
+        {"room": code, "name": "Mo", "client_id": "client-mo-000001", "role": "voter"},
+        callback=True,
+    )
+
+    (me,) = answer["snapshot"]["participants"]
+    assert me["moderator"] is True

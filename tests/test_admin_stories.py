@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+import admin_common
 import database
 from tests.admin_client import add_story
 from tests.admin_client import configure
@@ -257,3 +258,11 @@ def test_actions_on_a_story_of_another_room_are_refused(app, admin, room_code):
     assert (
         "Diese Story gibt es hier nicht." in admin.get(f"/admin/rooms/{room_code}").text
     )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(None, "–"), (4.4, "4 s"), (59.6, "1:00 min"), (105, "1:45 min")],
+)
+def test_durations_read_as_seconds_or_minutes(seconds, shown):
+    assert admin_common.duration(seconds) == shown

@@ -217,6 +217,8 @@ def test_a_t_shirt_deck_shows_no_average(server, open_page, others):
     expect(anna.locator("#stat-average-box")).to_be_hidden()
     expect(anna.locator("#stat-median")).to_have_text("L")
     expect(anna.locator("#result-suggestion")).to_have_text("L")
+    expect(anna.locator("#stat-most-frequent")).to_have_text("M und XL")
+    expect(anna.locator("#stat-spread")).to_have_text("2 Kartenstufen")
     rows = anna.locator("#distribution .bar-row")
     expect(rows).to_have_count(3)
     expect(rows.nth(1)).to_have_attribute("data-count", "0")

@@ -2,9 +2,11 @@
 
 import pytest
 
+import backlog
 import database
 import live
 import room_events
+import rooms
 from tests.test_live_events import join
 from tests.test_live_events import states
 
@@ -313,3 +315,85 @@ def test_a_reveal_without_votes_is_allowed(team):
 
     stats = states(vera)[-1]["stats"]
     assert (stats["count"], stats["total"], stats["suggestion"]) == (0, 0, None)
+
+
+@pytest.mark.parametrize(
+    ("event", "payload"),
+    [
+        ("next_story", {}),
+        ("start_timer", {"seconds": 60}),
+        ("stop_timer", {}),
+        ("nudge", {}),
+    ],
+)
+def test_backlog_timer_and_nudge_are_for_moderators_even_when_everyone_controls(
+    team, event, payload
+):
+    mo, vera, otto = team
+
+    answer = vera.emit(event, payload, callback=True)
+
+    assert answer["ok"] is False and answer["error"] == "not_allowed"
+    assert mo.get_received() == vera.get_received() == otto.get_received() == []
+
+
+@pytest.mark.parametrize(
+    "goes",
+    [
+        lambda sock: sock.emit("leave", {}, callback=True),
+        lambda sock: sock.disconnect(),
+        lambda sock: join(
+            sock,
+            sock.room_code,
+            name="Vera",
+            client_id="client-vera-0001",
+            role="observer",
+        ),
+    ],
+    ids=["leaves", "disconnects", "turns-observer"],
+)
+def test_auto_reveal_when_the_last_waiting_voter_goes(team, room_code, goes):
+    mo, vera, otto = team
+    mo.emit("set_options", {"options": {"auto_reveal": True}}, callback=True)
+    mo.emit("vote", {"value": "3"}, callback=True)
+    assert states(otto)[-1]["round"]["revealed"] is False
+    vera.room_code = room_code
+
+    goes(vera)
+
+    state = states(otto)[-1]
+    assert state["round"]["revealed"] is True
+    assert state["stats"]["count"] == 1
+
+
+def test_turning_auto_reveal_on_when_everyone_has_voted_reveals(team):
+    mo, vera, otto = team
+    mo.emit("vote", {"value": "3"}, callback=True)
+    vera.emit("vote", {"value": "5"}, callback=True)
+    assert states(otto)[-1]["round"]["revealed"] is False
+
+    mo.emit("set_options", {"options": {"auto_reveal": True}}, callback=True)
+
+    assert states(otto)[-1]["round"]["revealed"] is True
+
+
+def test_the_history_keeps_how_long_each_round_and_story_took(
+    app, client, team, room_code, monkeypatch
+):
+    mo, vera, _otto = team
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(rooms, "clock", lambda: now[0])
+    mo.emit("set_story", {"title": "Suche"}, callback=True)
+    for first, last in ((10, 70), (200, 245)):
+        now[0] += first
+        mo.emit("vote", {"value": "2"}, callback=True)
+        now[0] += last - first
+        vera.emit("vote", {"value": "3"}, callback=True)
+        mo.emit("reveal", {}, callback=True)
+        mo.emit("new_round", {}, callback=True)
+
+    with app.app_context():
+        db = database.get_db()
+        (entry,) = backlog.history(db, rooms.find_room(db, room_code)["id"])
+    assert [r["seconds"] for r in entry["rounds"] if r["revealed"]] == [60.0, 45.0]
+    assert entry["seconds"] == 105.0

@@ -7,6 +7,7 @@ import { displayNames, t } from "./text.js";
 const byId = (id) => document.getElementById(id);
 const shown = {
   storyControls: byId("story-controls"),
+  nextStory: byId("next-story"),
   timerForm: byId("timer-form"),
   timerStop: byId("timer-stop"),
   reveal: byId("reveal"),
@@ -14,17 +15,22 @@ const shown = {
   nudge: byId("nudge"),
 };
 
-/** Show the controls this browser may use, as fits the round and the timer. */
-export function renderControls({ control, revealed, timerRunning }) {
+/**
+ * Show the controls this browser may use, as fits the round and the timer.
+ * `control` covers the round and a quick story; the backlog, the countdown
+ * and reminders are a moderator's.
+ */
+export function renderControls({ control, moderator, revealed, timerRunning }) {
   shown.storyControls.hidden = !control;
-  shown.timerForm.hidden = timerRunning;
-  shown.timerStop.hidden = !timerRunning;
+  shown.nextStory.hidden = !moderator;
+  shown.timerForm.hidden = !moderator || timerRunning;
+  shown.timerStop.hidden = !moderator || !timerRunning;
   shown.reveal.hidden = !control;
   shown.reveal.disabled = revealed;
   shown.reveal.classList.toggle("button-primary", !revealed);
   shown.newRound.hidden = !control;
   shown.newRound.classList.toggle("button-primary", revealed);
-  shown.nudge.hidden = !control || revealed;
+  shown.nudge.hidden = !moderator || revealed;
 }
 
 function bindRound({ act, say }) {

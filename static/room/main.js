@@ -80,7 +80,12 @@ function render() {
   dom.deckHint.textContent = deckHint(revealed, control || !view.joined);
 
   dom.table.classList.toggle("is-stale", !view.joined);
-  renderControls({ control, revealed, timerRunning: countdown.running() });
+  renderControls({
+    control,
+    moderator: view.canName,
+    revealed,
+    timerRunning: countdown.running(),
+  });
   dom.progress.textContent = revealed ? "" : progressText(snapshot.participants);
 
   renderParticipants(dom.participants, view);

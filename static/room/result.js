@@ -21,6 +21,8 @@ export function resultNodes() {
     minNames: byId("stat-min-names"),
     max: byId("stat-max"),
     maxNames: byId("stat-max-names"),
+    mostFrequent: byId("stat-most-frequent"),
+    spread: byId("stat-spread"),
     notes: byId("result-notes"),
     distribution: byId("distribution"),
     specialBox: byId("special-votes"),
@@ -116,6 +118,15 @@ export function renderResult(nodes, snapshot) {
   nodes.max.textContent = formatValue(stats.max);
   nodes.minNames.textContent = formatList(stats.min_voters || []);
   nodes.maxNames.textContent = formatList(stats.max_voters || []);
+  nodes.mostFrequent.textContent = formatList(
+    (stats.most_frequent || []).map(formatValue)
+  );
+  nodes.spread.textContent =
+    typeof stats.spread_steps === "number"
+      ? t(stats.spread_steps === 1 ? "spread_step" : "spread_steps", {
+          count: stats.spread_steps,
+        })
+      : "–";
   nodes.notes.replaceChildren(...noteItems(stats, round));
 
   const cards = snapshot.room.cards;
