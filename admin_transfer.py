@@ -12,12 +12,14 @@ import logging
 
 from flask import Response
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import render_template
 from flask import request
 
 import backlog
 import database
+import green
 import rooms
 import story_csv
 from admin_common import apply
@@ -25,6 +27,7 @@ from admin_common import guarded_blueprint
 from admin_common import local_time
 from admin_common import room_or_404
 from admin_common import to_room
+from live import socketio
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +137,19 @@ def iso_time(timestamp):
 def export_json(code):
     """The room's stories with every round and vote as JSON."""
     room = room_or_404(code)
-    entries = backlog.history(database.get_db(), room["id"])
+    body = green.in_thread(
+        socketio.async_mode, json_export, current_app.config["DB_PATH"], room
+    )
+    return download(body, "application/json", code, "json")
+
+
+def json_export(db_path, room):
+    """Build the JSON export on its own connection; runs outside the event loop."""
+    db = database.connect(db_path)
+    try:
+        entries = backlog.history(db, room["id"])
+    finally:
+        db.close()
     document = {
         "room": {
             "code": room["code"],
@@ -147,8 +162,7 @@ def export_json(code):
             (rounds_document(e["rounds"]) for e in entries if not e["story"]), []
         ),
     }
-    body = json.dumps(document, ensure_ascii=False, indent=2)
-    return download(body, "application/json", code, "json")
+    return json.dumps(document, ensure_ascii=False, indent=2)
 
 
 def story_document(entry):
