@@ -1,6 +1,10 @@
 """Socket.IO events through Flask-SocketIO's test client: every event, every error."""
 
+import logging
+
 import pytest
+
+import rooms
 
 
 def join(sock, code, name="Anna", client_id="client-anna-0001", role="voter"):
@@ -151,6 +155,55 @@ def test_vote_after_reveal_is_refused(pair):
     assert answer["error"] == "already_revealed"
     assert answer["message"]
     assert anna.get_received() == [] and ben.get_received() == []
+
+
+def test_second_reveal_is_refused_and_broadcasts_nothing(pair):
+    anna, ben = pair
+    anna.emit("vote", {"value": "5"}, callback=True)
+    assert anna.emit("reveal", {}, callback=True) == {"ok": True}
+    anna.get_received()
+    ben.get_received()
+
+    answer = ben.emit("reveal", {}, callback=True)
+
+    assert answer == {
+        "ok": False,
+        "error": "already_revealed",
+        "message": "Die Karten sind schon aufgedeckt.",
+    }
+    assert anna.get_received() == []
+    assert ben.get_received() == []
+
+
+def test_a_crashing_handler_answers_server_error_and_the_room_goes_on(
+    pair, monkeypatch, caplog
+):
+    anna, ben = pair
+
+    def crash(db, room):
+        raise RuntimeError("reveal kaputt")
+
+    monkeypatch.setattr(rooms, "reveal", crash)
+
+    answer = anna.emit("reveal", {}, callback=True)
+
+    assert answer == {
+        "ok": False,
+        "error": "server_error",
+        "message": "Ein Fehler ist aufgetreten.",
+    }
+    failures = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert [r.getMessage() for r in failures] == ["event on_reveal failed"]
+    assert failures[0].exc_info[0] is RuntimeError
+    assert anna.get_received() == [] and ben.get_received() == []
+
+    vote = ben.emit("vote", {"value": "3"}, callback=True)
+
+    assert vote == {"ok": True, "vote": "3"}
+    (seen_by_anna,) = states(anna)
+    assert states(ben) == [seen_by_anna]
+    assert seen_by_anna["round"] == {"number": 1, "revealed": False}
+    assert [p["voted"] for p in seen_by_anna["participants"]] == [False, True]
 
 
 def test_new_round_clears_votes_and_counts_up(pair):
