@@ -20,6 +20,8 @@ import room_rules
 import rooms
 import utils
 from live import socketio
+from tests.admin_client import configure
+from tests.admin_client import login
 from tests.test_live_events import join
 
 FUZZ = settings(
@@ -28,6 +30,8 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 MIN_TRIED = 30
+# One admin connection sends these all; it stays under the 20-a-second limit.
+EVENTS_PER_ADMIN_SOCKET = 15
 CARDS = ("0", "½", "1", "2", "3", "5", "8", "13", "20", "40", "100", "?", "☕")
 REFUSALS = {
     "invalid_payload",
@@ -462,4 +466,33 @@ def test_any_event_before_joining_is_refused(
         assert witness.get_received() == []
 
     attempt()
+    play_a_normal_round(app, client, witness, room_code)
+
+
+def test_bad_admin_watch_of_a_logged_in_admin_is_refused(
+    app, client, room_code, witness, reader, fuzz_report
+):
+    configure(app)
+    login(client)
+    admin_socket = socketio.test_client(app, flask_test_client=client)
+    payloads = st.fixed_dictionaries({"room": bad_room(room_code)})
+
+    @settings(FUZZ, max_examples=EVENTS_PER_ADMIN_SOCKET)
+    @given(args=event_args(payloads))
+    def attempt(args):
+        before = room_version(reader, room_code)
+
+        answer = admin_socket.emit("admin_watch", *args, callback=True)
+
+        fuzz_report.add("socket admin_watch")
+        assert_refused(answer)
+        assert room_version(reader, room_code) == before
+        assert witness.get_received() == []
+
+    try:
+        attempt()
+        watching = admin_socket.emit("admin_watch", {"room": room_code}, callback=True)
+        assert watching["ok"] is True
+    finally:
+        admin_socket.disconnect()
     play_a_normal_round(app, client, witness, room_code)

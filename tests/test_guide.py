@@ -102,9 +102,21 @@ def test_guide_links_and_the_layout_follow_the_path_prefix(prefixed_client):
     assert prefixed_client.get("/anleitung").status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/", "/does-not-exist"])
-def test_every_page_links_to_the_guide(client, path):
-    assert "/anleitung" in hrefs(client.get(path).get_data(as_text=True))
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/does-not-exist",
+        "/r/{code}",
+        "/r/{code}/praesentation",
+        "/admin/login",
+        "/anleitung",
+    ],
+)
+def test_every_page_links_to_the_guide(client, room_code, path):
+    answer = client.get(path.format(code=room_code))
+
+    assert "/anleitung" in hrefs(answer.get_data(as_text=True))
 
 
 def test_an_edited_guide_is_served_without_a_restart(client, own_guide):

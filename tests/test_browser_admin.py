@@ -1,0 +1,79 @@
+"""The dashboard in headless Chromium: destructive actions ask first."""
+
+import pytest
+import requests
+from playwright.sync_api import expect
+from werkzeug.security import generate_password_hash
+
+from tests import browser
+
+pytestmark = browser.needs_chromium
+
+ADMIN_PASSWORD = "ein-langes-test-passwort"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    env = {
+        "ADMIN_USERNAME": "admin",
+        "ADMIN_PASSWORD_HASH": generate_password_hash(ADMIN_PASSWORD),
+    }
+    with browser.running_server(tmp_path_factory, env=env) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with browser.chromium() as running:
+        yield running
+
+
+@pytest.fixture
+def admin_page(server, chromium):
+    page = browser.new_page(chromium)
+    page.goto(f"{server.url}/admin/login")
+    page.fill("#username", "admin")
+    page.fill("#password", ADMIN_PASSWORD)
+    page.click("#login-form button[type=submit]")
+    expect(page).to_have_url(f"{server.url}/admin/")
+    yield page
+    page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("button", "question"),
+    [
+        ("Raum löschen", "mit allen Storys und Ergebnissen endgültig löschen?"),
+        ("Archivieren", "archivieren?"),
+    ],
+)
+def test_deleting_or_archiving_a_room_asks_and_a_no_changes_nothing(
+    server, admin_page, button, question
+):
+    code = browser.api_room(server.url, name="Team Vorsicht")
+    admin_page.goto(f"{server.url}/admin/rooms/{code}")
+    asked = []
+
+    def answer(dialog, accept):
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    admin_page.once("dialog", lambda dialog: answer(dialog, accept=False))
+    admin_page.get_by_role("button", name=button).click()
+
+    expect(admin_page).to_have_url(f"{server.url}/admin/rooms/{code}")
+    assert asked == [f"Raum „Team Vorsicht“ {question}"]
+    room = requests.get(f"{server.url}/api/rooms/{code}", timeout=5)
+    assert room.status_code == 200
+
+    admin_page.once("dialog", lambda dialog: answer(dialog, accept=True))
+    admin_page.get_by_role("button", name=button).click()
+
+    done = "ist gelöscht" if button == "Raum löschen" else "ist archiviert"
+    expect(admin_page.locator(".alert-success")).to_contain_text(done)
+    assert len(asked) == 2
+    if button == "Raum löschen":
+        gone = requests.get(f"{server.url}/api/rooms/{code}", timeout=5)
+        assert gone.status_code == 404
+    else:
+        expect(admin_page.get_by_role("button", name="Archivieren")).to_have_count(0)
