@@ -145,7 +145,10 @@ def test_voting_and_revealing_work_with_the_keyboard_alone(server, open_page):
     keys.press("Enter")
     expect(card(anna, "1")).to_have_attribute("aria-pressed", "true")
 
-    keys.press("6")
+    keys.press("1")
+    keys.press("3")
+    expect(card(anna, "13")).to_have_attribute("aria-pressed", "true")
+    keys.press("5")
     expect(card(anna, "5")).to_have_attribute("aria-pressed", "true")
     expect(card(anna, "5")).to_be_focused()
     expect(row_of(anna, "Anna")).to_have_attribute("data-voted", "true")
@@ -154,6 +157,16 @@ def test_voting_and_revealing_work_with_the_keyboard_alone(server, open_page):
     keys.press("Enter")
     expect(anna.locator("#result")).to_be_visible()
     expect(anna.locator("#announcer")).to_contain_text("Vorschlag: 5")
+
+
+def test_digit_keys_pick_by_place_in_a_deck_without_numbers(server, open_page):
+    code = browser.api_room(server.url, deck="tshirt")
+    anna = open_page()
+    enter(anna, server.url, code, "Anna")
+    expect(anna.locator("#deck-hint")).to_contain_text("erste bis neunte")
+
+    anna.keyboard.press("3")
+    expect(card(anna, "M")).to_have_attribute("aria-pressed", "true")
 
 
 def test_cards_have_accessible_names(server, open_page):

@@ -56,7 +56,7 @@ function say(text) {
 }
 
 function deckHint(revealed, control) {
-  let hint = t(revealed ? "hint_revealed" : "hint_voter");
+  let hint = t(revealed ? "hint_revealed" : `hint_voter_${dom.deck.dataset.keys}`);
   if (myRole() === "observer") {
     hint = t("hint_observer");
   }
