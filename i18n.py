@@ -1,7 +1,8 @@
 """Languages of the pages: German by default, English on request.
 
 The `lang` cookie wins, then the browser's Accept-Language; the switch in the
-page header sets the cookie through `GET /lang/<code>`.
+page header sets the cookie through `GET /lang/<code>`. The admin pages are
+written in German only, so they always say so and offer no switch.
 """
 
 from urllib.parse import urlsplit
@@ -18,6 +19,8 @@ LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
 COOKIE_NAME = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 60 * 60
+# Blueprints admin, admin_auth, admin_stories, admin_transfer: German text only.
+GERMAN_ONLY_PREFIX = "admin"
 
 babel = Babel()
 language = Blueprint("i18n", __name__)
@@ -32,8 +35,15 @@ def init_app(app):
     app.after_request(vary_by_language)
 
 
+def is_german_only():
+    """Tell whether this request is for a page that exists in German only."""
+    return (request.blueprint or "").startswith(GERMAN_ONLY_PREFIX)
+
+
 def select_locale():
     """Return the language of this request: cookie, then browser, then German."""
+    if is_german_only():
+        return DEFAULT_LANGUAGE
     chosen = request.cookies.get(COOKIE_NAME)
     if chosen in LANGUAGES:
         return chosen
@@ -41,9 +51,13 @@ def select_locale():
 
 
 def language_context():
-    """Give templates the page language and the address of the current page."""
+    """Give templates the page language, the page's address, and if it may switch."""
     here = request.script_root + request.full_path.rstrip("?")
-    return {"page_lang": str(get_locale() or DEFAULT_LANGUAGE), "here": here}
+    return {
+        "page_lang": str(get_locale() or DEFAULT_LANGUAGE),
+        "here": here,
+        "language_switch": not is_german_only(),
+    }
 
 
 def vary_by_language(response):
