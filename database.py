@@ -11,6 +11,9 @@ from flask import g
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+# Connections kept open between events. Each is used by one request or event
+# at a time and handed on only when its transaction is over.
+IDLE_CONNECTIONS = 8
 
 # Each entry moves the schema one version up; never edit a released entry,
 # append a new one instead. PRAGMA user_version records how far a file got.
@@ -113,7 +116,13 @@ class DatabaseNotWritable(RuntimeError):
 
 def connect(path):
     """Open a connection with the pragmas every connection of this app needs."""
-    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    db = sqlite3.connect(
+        path,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        isolation_level=None,
+        # a pooled connection may serve its next event on another thread
+        check_same_thread=False,
+    )
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA foreign_keys = ON")
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -160,17 +169,28 @@ def transaction(db):
 
 
 def get_db():
-    """Return this request's or event's connection, opening it on first use."""
+    """Return this request's or event's connection, taking it on first use.
+
+    Connections come from the app's pool of idle ones, so an event pays
+    neither for opening a file nor, when the last connection closes, for
+    SQLite's checkpoint of the whole write-ahead log.
+    """
     if "db" not in g:
-        g.db = connect(current_app.config["DB_PATH"])
+        idle = current_app.extensions["database_pool"]
+        g.db = idle.pop() if idle else connect(current_app.config["DB_PATH"])
     return g.db
 
 
 def close_db(_exception=None):
-    """Close the connection of the ending request or event, if one was opened."""
+    """Give the ending request's or event's connection back to the pool."""
     db = g.pop("db", None)
-    if db is not None:
+    if db is None:
+        return
+    idle = current_app.extensions["database_pool"]
+    if db.in_transaction or len(idle) >= IDLE_CONNECTIONS:
         db.close()
+    else:
+        idle.append(db)
 
 
 def is_healthy():
@@ -184,6 +204,7 @@ def is_healthy():
 
 
 def init_app(app):
-    """Migrate the database and close connections when a context ends."""
+    """Migrate the database and return connections when a context ends."""
     migrate(app.config["DB_PATH"])
+    app.extensions["database_pool"] = []
     app.teardown_appcontext(close_db)

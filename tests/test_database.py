@@ -238,11 +238,25 @@ def test_a_restarted_app_serves_the_rooms_of_the_same_database(app, client):
     assert snapshot["version"] == before["version"]
 
 
-def test_one_connection_per_app_context_closed_when_it_ends(app):
+def test_one_connection_per_app_context_handed_on_when_it_ends(app):
     with app.app_context():
         db = database.get_db()
         same = database.get_db()
+    with app.app_context():
+        next_one = database.get_db()
 
     assert same is db
+    assert next_one is db
+    assert not db.in_transaction
+
+
+def test_a_connection_left_inside_a_transaction_is_closed_not_handed_on(app):
+    with app.app_context():
+        db = database.get_db()
+        db.execute("BEGIN")
+    with app.app_context():
+        next_one = database.get_db()
+
+    assert next_one is not db
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         db.execute("SELECT 1")
