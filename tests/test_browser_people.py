@@ -1,0 +1,153 @@
+"""Who is who on screen: equal names told apart, tabs, and a page that lost its line."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import browser
+from tests.browser import enter
+from tests.browser import people
+from tests.browser import reveal
+from tests.browser import row_of
+from tests.browser import vote
+
+pytestmark = browser.needs_chromium
+
+SOCKET_IO = re.compile(r"/socket\.io/")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with browser.running_server(tmp_path_factory) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with browser.chromium() as running:
+        yield running
+
+
+@pytest.fixture
+def open_page(chromium):
+    """Return a factory of pages, each its own person; all are closed afterwards."""
+    contexts = []
+
+    def open_(**options):
+        page = browser.new_page(chromium, **options)
+        contexts.append(page.context)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+class Cable:
+    """The WebSocket line of one page, which the test can cut and mend.
+
+    Playwright's offline mode stops HTTP requests but not open WebSockets,
+    so the page's sockets run through this route and are closed on both
+    ends, as a dropped network would; while cut, new ones are refused.
+    """
+
+    def __init__(self, page):
+        self.page = page
+        self.lines = []
+        self.connected = True
+        page.route_web_socket(SOCKET_IO, self.plug)
+
+    def plug(self, route):
+        if not self.connected:
+            route.close()
+            return
+        self.lines.append((route, route.connect_to_server()))
+
+    def cut(self):
+        self.connected = False
+        self.page.context.set_offline(True)
+        for route, server in self.lines:
+            server.close()
+            route.close()
+        self.lines.clear()
+
+    def mend(self):
+        self.connected = True
+        self.page.context.set_offline(False)
+
+
+def names_in(page):
+    return page.locator("#participants .participant-name")
+
+
+def test_two_people_with_the_same_name_are_told_apart(server, open_page):
+    code = browser.api_room(server.url)
+    first = open_page()
+    enter(first, server.url, code, "Anna")
+    second = open_page()
+    enter(second, server.url, code, "Anna")
+    screen = open_page(viewport=browser.PROJECTOR)
+    screen.goto(f"{server.url}/r/{code}/praesentation")
+
+    expect(names_in(first)).to_have_text(["Anna (du)", "Anna (2)"])
+    expect(names_in(second)).to_have_text(["Anna", "Anna (2) (du)"])
+    expect(names_in(screen)).to_have_text(["Anna", "Anna (2)"])
+    ids = [
+        page.locator("#participants .is-me").get_attribute("data-participant-id")
+        for page in (first, second)
+    ]
+    assert ids[0] != ids[1]
+
+    vote(first, "3")
+    vote(second, "5")
+    reveal(first)
+    for page in (first, second, screen):
+        expect(page.locator("#participants .participant-card")).to_have_text(["3", "5"])
+    expect(screen.locator("#participants .participant")).to_have_count(2)
+
+
+def test_the_same_browser_in_two_tabs_is_one_participant(server, open_page):
+    code = browser.api_room(server.url)
+    first = open_page()
+    enter(first, server.url, code, "Anna")
+    second = first.context.new_page()
+    second.goto(f"{server.url}/r/{code}")
+    browser.wait_joined(second)
+
+    for page in (first, second):
+        expect(names_in(page)).to_have_text(["Anna (du)"])
+    vote(second, "8")
+    expect(row_of(first, "Anna")).to_have_attribute("data-voted", "true")
+    expect(first.locator("#participants .participant")).to_have_count(1)
+
+
+def test_a_page_that_lost_its_connection_catches_up_without_a_reload(server, open_page):
+    code = browser.api_room(server.url)
+    anna = open_page()
+    cable = Cable(anna)
+    enter(anna, server.url, code, "Anna")
+    me = anna.locator("#participants .is-me")
+    my_id = me.get_attribute("data-participant-id")
+    with people(server.url, code, {"Ben": None}) as (ben,):
+        expect(names_in(anna)).to_have_text(["Anna (du)", "Ben"])
+        anna.evaluate("window.loadedOnce = true")
+
+        cable.cut()
+        state = anna.locator("#connection-state")
+        expect(state).not_to_have_attribute("data-state", "connected")
+        expect(anna.locator("#table")).to_have_class(re.compile(r"\bis-stale\b"))
+        assert ben.call("set_story", {"title": "Suche nach Kundennummer"})["ok"]
+        assert ben.call("vote", {"value": "8"})["ok"]
+        ben.wait_for(lambda snapshot: not snapshot["participants"][0]["online"])
+        expect(anna.locator("#story-title")).to_have_text("Noch keine Story")
+
+        cable.mend()
+        expect(state).to_have_attribute("data-state", "connected", timeout=15_000)
+        browser.wait_joined(anna)
+        expect(anna.locator("#story-title")).to_have_text("Suche nach Kundennummer")
+        expect(row_of(anna, "Ben")).to_have_attribute("data-voted", "true")
+        expect(anna.locator("#vote-progress")).to_have_text("1 von 2 haben abgestimmt")
+        expect(me).to_have_attribute("data-participant-id", my_id)
+        assert anna.evaluate("window.loadedOnce") is True
+        ben.wait_for(lambda snapshot: snapshot["participants"][0]["online"])
