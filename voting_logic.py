@@ -164,9 +164,15 @@ def resolve_deck(deck_id, cards=None) -> tuple[str, ...]:
 
 
 def is_numeric_deck(cards) -> bool:
-    """Tell whether every card apart from ? and ☕ is a number, with at least one."""
+    """Tell whether the deck's results are figures: at least two of its cards are
+    numbers, or every card apart from ? and ☕ is one.
+
+    In a numeric deck only the number cards are counted; its other cards are
+    listed apart like ? and ☕. A deck with fewer numbers is ranked by position.
+    """
     values = [_card_value(card) for card in cards if card not in SPECIAL_CARDS]
-    return bool(values) and all(value is not None for value in values)
+    numbers = sum(value is not None for value in values)
+    return numbers >= 2 or numbers == len(values) == 1
 
 
 def is_valid_vote(cards, value) -> bool:
@@ -188,12 +194,17 @@ def _middle(items: list):
 def summarize(cards, votes) -> dict:
     """Return the JSON-ready statistics of a revealed round; unknown cards are ignored.
 
-    Cards are ranked by value in numeric decks and by deck order otherwise;
-    spread_steps and suggestion_index count steps in that ranking.
+    Counted cards are ranked by value in numeric decks (number cards only) and
+    by deck order otherwise; spread_steps and suggestion_index count steps in
+    that ranking. Cards that are not counted are listed in `specials`.
     """
     deck = tuple(cards)
     numeric = is_numeric_deck(deck)
-    ranked = [card for card in deck if card not in SPECIAL_CARDS]
+    ranked = [
+        card
+        for card in deck
+        if card not in SPECIAL_CARDS and not (numeric and _card_value(card) is None)
+    ]
     if numeric:
         ranked.sort(key=_card_value)
     rank = {card: position for position, card in enumerate(ranked)}
@@ -210,9 +221,7 @@ def summarize(cards, votes) -> dict:
         "total": len(played),
         "numeric": numeric,
         "distribution": distribution,
-        "specials": {
-            card: n for card, n in distribution.items() if card in SPECIAL_CARDS
-        },
+        "specials": {card: n for card, n in distribution.items() if card not in rank},
         "most_frequent": [
             card for card in deck if card in rank and counts[card] == top > 0
         ],

@@ -1,6 +1,8 @@
 import json
+from fractions import Fraction
 
 import pytest
+from hypothesis import assume
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -68,13 +70,16 @@ def test_builtin_deck_is_numeric_unless_it_uses_sizes(deck_id, numeric):
     ("cards", "numeric"),
     [
         (["1", "2", "?"], True),
-        (["0,5", "1/2x", "3"], False),
-        (["1", "2", "XL"], False),
+        (["0,5", "1/2x", "3"], True),
+        (["1", "2", "XL"], True),
+        (["5", "?"], True),
+        (["1", "XL", "XXL"], False),
+        (["5", "XL"], False),
         (["?", "☕"], False),
         ([], False),
     ],
 )
-def test_deck_is_numeric_only_when_every_estimate_card_is_a_number(cards, numeric):
+def test_deck_is_numeric_with_two_numbers_or_nothing_but_numbers(cards, numeric):
     assert is_numeric_deck(cards) is numeric
 
 
@@ -475,6 +480,45 @@ def test_custom_numeric_deck_is_ranked_by_value_not_by_deck_order():
     assert list(stats["distribution"]) == ["8", "1/2"]
 
 
+def test_mixed_deck_counts_its_numbers_and_lists_its_labels_apart():
+    deck = normalize_custom_deck(["1", "2", "3", "XL", "?"])
+    votes = [("A", "1"), ("B", "3"), ("C", "XL"), ("D", "?")]
+
+    stats = summarize(deck, votes)
+
+    assert stats["numeric"] is True
+    assert (stats["count"], stats["total"]) == (2, 4)
+    assert (stats["average"], stats["median"]) == (2.0, 2.0)
+    assert (stats["min"], stats["max"]) == (1.0, 3.0)
+    assert (stats["spread_steps"], stats["suggestion"]) == (2, "2")
+    assert stats["suggestion_index"] == 1
+    assert stats["distribution"] == {"1": 1, "3": 1, "XL": 1, "?": 1}
+    assert stats["specials"] == {"XL": 1, "?": 1}
+    assert stats["most_frequent"] == ["1", "3"]
+
+
+def test_mixed_deck_with_only_labels_played_has_no_figures():
+    deck = normalize_custom_deck(["1", "2", "XL"])
+
+    stats = summarize(deck, [("A", "XL"), ("B", "XL")])
+
+    assert (stats["count"], stats["total"]) == (0, 2)
+    assert stats["average"] is stats["suggestion"] is None
+    assert stats["consensus"] is False
+    assert stats["specials"] == {"XL": 2}
+
+
+def test_deck_with_a_single_number_among_labels_is_ranked_by_position():
+    deck = normalize_custom_deck(["1", "XL", "XXL", "?"])
+
+    stats = summarize(deck, [("A", "1"), ("B", "XXL")])
+
+    assert stats["numeric"] is False
+    assert stats["average"] is None
+    assert (stats["min"], stats["median"], stats["max"]) == ("1", "XL", "XXL")
+    assert stats["specials"] == {}
+
+
 def test_summary_survives_a_json_round_trip():
     stats = summarize(TSHIRT, [("A", "S"), ("B", "XXL")])
 
@@ -553,11 +597,54 @@ DECK_CHOICES = [
     ("Klein", "Mittel", "Groß", "☕"),
 ]
 NAMES = st.text(alphabet="AaBbCcÄä ", min_size=1, max_size=4)
+VULGAR = {Fraction(1, 4): "¼", Fraction(1, 2): "½", Fraction(3, 4): "¾"}
+LABELS = st.text(alphabet="ABLMSXYZabklmsxyzÄäß", min_size=1, max_size=8)
+
+
+@st.composite
+def number_card(draw, value):
+    """Write `value` as a custom deck card in one of the ways teams type numbers."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    decimal = f"{float(value):g}"
+    styles = [
+        decimal,
+        decimal.replace(".", ","),
+        f"{value.numerator}/{value.denominator}",
+    ]
+    if value in VULGAR:
+        styles.append(VULGAR[value])
+    return draw(st.sampled_from(styles))
+
+
+@st.composite
+def custom_decks(draw):
+    """A valid custom deck: distinct numbers in any notation, labels, maybe ? and ☕."""
+    values = draw(
+        st.lists(
+            st.integers(0, 999 * 4).map(lambda quarters: Fraction(quarters, 4)),
+            unique=True,
+            max_size=10,
+        )
+    )
+    numbers = [draw(number_card(value)) for value in values]
+    labels = draw(st.lists(LABELS, unique_by=str.casefold, max_size=6))
+    specials = draw(st.lists(st.sampled_from(voting_logic.SPECIAL_CARDS), unique=True))
+    cards = draw(st.permutations(numbers + labels))
+    assume(cards and len(cards) + len(specials) >= voting_logic.MIN_CARDS)
+    return normalize_custom_deck(cards + specials)
+
+
+def counted(deck, card):
+    """Tell whether a card of `deck` counts in its results."""
+    if card in voting_logic.SPECIAL_CARDS:
+        return False
+    return card_number(card) is not None or not is_numeric_deck(deck)
 
 
 @st.composite
 def decks_and_votes(draw, min_size=0):
-    deck = draw(st.sampled_from(DECK_CHOICES))
+    deck = draw(st.sampled_from(DECK_CHOICES) | custom_decks())
     votes = draw(
         st.lists(
             st.tuples(NAMES, st.sampled_from(deck)), min_size=min_size, max_size=12
@@ -575,6 +662,7 @@ def test_property_median_lies_between_min_and_max(deck_and_votes):
 
     if stats["count"] and stats["numeric"]:
         assert stats["min"] <= stats["median"] <= stats["max"]
+        assert card_number(stats["suggestion"]) is not None
     elif stats["count"]:
         index = deck.index
         assert index(stats["min"]) <= index(stats["median"]) <= index(stats["max"])
@@ -589,9 +677,9 @@ def test_property_suggestion_is_a_card_of_the_deck(deck_and_votes):
 
     suggestion = summarize(deck, votes)["suggestion"]
 
-    if any(card not in voting_logic.SPECIAL_CARDS for _name, card in votes):
+    if any(counted(deck, card) for _name, card in votes):
         assert suggestion in deck
-        assert suggestion not in voting_logic.SPECIAL_CARDS
+        assert counted(deck, suggestion)
     else:
         assert suggestion is None
 
@@ -607,16 +695,18 @@ def test_property_result_does_not_depend_on_vote_order(data):
 
 
 @quick
-@given(
-    decks_and_votes(),
-    st.lists(st.tuples(NAMES, st.sampled_from(voting_logic.SPECIAL_CARDS)), max_size=6),
-)
-def test_property_special_votes_never_change_the_figures(deck_and_votes, specials):
-    deck, votes = deck_and_votes
-    specials = [(name, card) for name, card in specials if card in deck]
+@given(st.data())
+def test_property_uncounted_votes_never_change_the_figures(data):
+    deck, votes = data.draw(decks_and_votes())
+    uncounted = [card for card in deck if not counted(deck, card)]
+    extra = data.draw(
+        st.lists(st.tuples(NAMES, st.sampled_from(uncounted)), max_size=6)
+        if uncounted
+        else st.just([])
+    )
 
     plain = summarize(deck, votes)
-    mixed = summarize(deck, votes + specials)
+    mixed = summarize(deck, votes + extra)
 
     changed = {"total", "distribution", "specials", "break_requested"}
     assert {key: value for key, value in mixed.items() if key not in changed} == {
