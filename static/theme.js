@@ -17,12 +17,15 @@
     }
   }
 
+  // The stored choice, else the one made on this page: the toggle works even
+  // where storage is blocked, for as long as the page stays open.
+  var chosen = storedTheme();
+
   function effectiveTheme() {
-    return storedTheme() || (systemDark.matches ? "dark" : "light");
+    return chosen || (systemDark.matches ? "dark" : "light");
   }
 
   function apply() {
-    var chosen = storedTheme();
     if (chosen) {
       root.dataset.theme = chosen;
     } else {
@@ -34,13 +37,12 @@
   }
 
   function toggleTheme() {
-    var next = effectiveTheme() === "dark" ? "light" : "dark";
+    chosen = effectiveTheme() === "dark" ? "light" : "dark";
     try {
-      localStorage.setItem(STORAGE_KEY, next);
+      localStorage.setItem(STORAGE_KEY, chosen);
     } catch (blocked) {
       // Without storage the choice still holds for this page.
     }
-    root.dataset.theme = next;
     apply();
   }
 

@@ -25,6 +25,14 @@ NAMES = [
     *(f"Person {number}" for number in range(6, 20)),
 ]
 VALUES = ["1", "2", "3", "5", "8", "13", "?", "☕"]
+# Storage that throws on access, as with blocked cookies or some private modes.
+BLOCK_STORAGE = """
+Object.defineProperty(window, "localStorage", {
+  get() {
+    throw new DOMException("The storage is blocked.", "SecurityError");
+  },
+});
+"""
 
 
 def went_wrong(request):
@@ -118,6 +126,22 @@ def test_the_dark_theme_is_chosen_and_remembered(server, open_page):
     vote(anna, "8")
     reveal(anna)
     screenshot(anna, "room-1280-de-dark-revealed")
+
+
+def test_the_theme_toggle_works_where_storage_is_blocked(server, open_page):
+    page = open_page()
+    page.add_init_script(BLOCK_STORAGE)
+    page.goto(f"{server.url}/")
+    assert page.evaluate("() => { try { localStorage; } catch { return 1; } }") == 1
+    html = page.locator("html")
+    toggle = page.locator("#theme-toggle")
+
+    toggle.click()
+    expect(html).to_have_attribute("data-theme", "dark")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    toggle.click()
+    expect(html).to_have_attribute("data-theme", "light")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
 
 
 def test_the_system_dark_setting_applies_without_a_choice(server, open_page):
