@@ -178,3 +178,23 @@ def test_cards_have_accessible_names(server, open_page):
     coffee = anna.get_by_role("button", name=re.compile(r"^Karte ☕ \(bitte Pause"))
     expect(coffee).to_have_count(1)
     expect(anna.get_by_role("group", name="Deine Karte")).to_have_count(1)
+
+
+def test_a_name_is_counted_in_characters_as_the_server_counts_it(server, open_page):
+    code = browser.api_room(server.url)
+    anna = open_page()
+    anna.goto(f"{server.url}/r/{code}")
+
+    anna.fill("#name-input", "🦄" * 41)
+    anna.click("#name-submit")
+    expect(anna.locator("#message")).to_have_text(
+        "Bitte einen Namen mit 1 bis 40 Zeichen angeben."
+    )
+    expect(anna.locator("#join-panel")).to_be_visible()
+    expect(anna.locator("#name-input")).to_be_focused()
+
+    enter(anna, server.url, code, "🦄" * 40)
+    expect(anna.locator("#participants .is-me .participant-name")).to_have_text(
+        "🦄" * 40 + " (du)"
+    )
+    expect(anna.locator("#message")).to_be_empty()

@@ -5,6 +5,10 @@ const ID_ALPHABET =
   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const ID_LENGTH = 22;
 const CLIENT_ID = /^[A-Za-z0-9_-]{8,64}$/;
+// The server keeps a name of 1 to 40 characters (code points, not UTF-16
+// units) after NFC, without control and bidi characters, trimmed.
+const NAME_MAX = 40;
+const UNSEEN = /[\p{Cc}\p{Cs}\u202a-\u202e\u2066-\u2069]/gu;
 
 // A page without storage (private mode, blocked cookies) keeps the values in memory.
 const memory = new Map();
@@ -41,6 +45,13 @@ export function clientId() {
     write(KEYS.clientId, id);
   }
   return id;
+}
+
+/** Return `raw` as the server will keep it, or null if the server refuses it. */
+export function cleanName(raw) {
+  const name = raw.normalize("NFC").replace(UNSEEN, "").trim();
+  const length = [...name].length;
+  return length >= 1 && length <= NAME_MAX ? name : null;
 }
 
 export function savedName() {

@@ -2,7 +2,7 @@
 
 import { bindControls, renderControls } from "./controls.js";
 import { openSocket, request, watchConnection } from "./connection.js";
-import { remember } from "./identity.js";
+import { cleanName, remember } from "./identity.js";
 import { bindCardKeys } from "./keyboard.js";
 import { renderOptions } from "./moderation.js";
 import { createNudge } from "./nudge.js";
@@ -200,9 +200,9 @@ function enterRoom() {
 
 dom.nameForm.addEventListener("submit", (event) => {
   event.preventDefault();
-  const name = dom.nameInput.value.trim();
-  if (name.length < 1 || name.length > 40) {
-    say(t("name_required"));
+  const name = cleanName(dom.nameInput.value);
+  if (name === null) {
+    say(t("error_invalid_name"));
     dom.nameInput.focus();
     return;
   }
