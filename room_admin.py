@@ -46,8 +46,9 @@ def parse_cards(raw):
 def change_deck(db, room, deck_id, cards=None):
     """Give the room another deck; return False if it already has exactly that one.
 
-    Votes from the old deck must not mix with the new one: an unrevealed
-    round ends without a result and a new round of the same story starts.
+    Votes from the old deck must not mix with the new one, so a new round of
+    the same story starts: an unrevealed round ends without a result, a
+    revealed one keeps its result in the history.
     """
     try:
         deck = voting_logic.resolve_deck(deck_id, cards)
@@ -60,11 +61,8 @@ def change_deck(db, room, deck_id, cards=None):
         "UPDATE rooms SET deck = ?, cards = ? WHERE id = ?",
         (deck_id, json.dumps(deck), room["id"]),
     )
-    round_ = rooms.current_round(db, room["id"])
-    if round_["revealed"]:
-        rooms.touch(db, room["id"])
-    else:
-        rooms.start_round(db, room["id"], round_["story_id"])
+    story_id = rooms.current_round(db, room["id"])["story_id"]
+    rooms.start_round(db, room["id"], story_id)
     return True
 
 

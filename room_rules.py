@@ -8,7 +8,8 @@ from rooms import start_round
 from rooms import touch
 
 DEFAULT_OPTIONS = {
-    # who may reveal, start rounds, set stories, run the timer and nudge
+    # who may reveal, start new rounds and set the story; the backlog, the
+    # timer, nudges and these options stay with moderators whatever it says
     "control": "everyone",
     "auto_reveal": False,
     "observers_see_votes": True,
@@ -26,8 +27,13 @@ def options(room):
 
 
 def update_options(db, room, changes):
-    """Change some of the room's options; unknown keys or wrong types are refused."""
-    merged = options(room)
+    """Change some of the room's options; unknown keys or wrong types are refused.
+
+    Turning `anonymous` off leaves a round already revealed without names
+    as it is.
+    """
+    before = options(room)
+    merged = dict(before)
     for key, value in changes.items():
         if key not in DEFAULT_OPTIONS:
             raise RoomError("invalid_option", f"Unbekannte Einstellung: {key[:40]}")
@@ -38,10 +44,23 @@ def update_options(db, room, changes):
             raise RoomError("invalid_option", "Dieser Wert ist nicht erlaubt.")
         merged[key] = value
 
+    if before["anonymous"] and not merged["anonymous"]:
+        keep_names_hidden(db, room)
     db.execute(
         "UPDATE rooms SET options = ? WHERE id = ?", (json.dumps(merged), room["id"])
     )
     touch(db, room["id"])
+
+
+def keep_names_hidden(db, room):
+    """Mark the current round's result as revealed anonymously, if it is revealed."""
+    round_ = current_round(db, room["id"])
+    if not round_["revealed"]:
+        return
+    result = {**json.loads(round_["result"]), "anonymous": True}
+    db.execute(
+        "UPDATE rounds SET result = ? WHERE id = ?", (json.dumps(result), round_["id"])
+    )
 
 
 def require_moderator(participant, admin):
@@ -94,8 +113,11 @@ def auto_reveal_due(db, room):
 
 
 def waiting_voter_sids(db, room):
-    """Return the connections of online voters who have not voted yet."""
+    """Return the connections of online voters who have not voted yet; after
+    reveal nobody is waiting."""
     round_ = current_round(db, room["id"])
+    if round_["revealed"]:
+        return []
     return [
         row["sid"]
         for row in db.execute(

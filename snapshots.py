@@ -18,7 +18,9 @@ def snapshot(db, room, viewer_role="voter"):
     options = room_rules.options(room)
     round_ = rooms.current_round(db, room["id"])
     revealed = bool(round_["revealed"])
-    anonymous = revealed and options["anonymous"]
+    stats = json.loads(round_["result"]) if revealed else None
+    # a round revealed without names keeps them hidden when the option goes off
+    anonymous = revealed and (stats.pop("anonymous", False) or options["anonymous"])
     hide_voted = viewer_role == "observer" and not options["observers_see_votes"]
 
     rows = db.execute(
@@ -55,19 +57,22 @@ def snapshot(db, room, viewer_role="voter"):
         "story": story_state(db, round_["story_id"]),
         "round": round_state(db, round_),
         "participants": participants,
-        "stats": None,
+        "stats": stats,
         "timer": timer_state(room),
     }
-    if revealed:
-        stats = json.loads(round_["result"])
-        if anonymous:
-            stats = {**stats, "min_voters": [], "max_voters": [], "discuss": None}
-            state["votes"] = sorted(
-                (row["value"] for row in rows if row["value"] is not None),
-                key=rooms.room_cards(room).index,
-            )
-        state["stats"] = stats
+    if anonymous:
+        stats.update(min_voters=[], max_voters=[], discuss=None)
+        state["votes"] = in_deck_order(
+            rooms.room_cards(room),
+            [row["value"] for row in rows if row["value"] is not None],
+        )
     return state
+
+
+def in_deck_order(cards, values):
+    """Sort card values as the deck lists them; values of an older deck go last."""
+    position = {card: index for index, card in enumerate(cards)}
+    return sorted(values, key=lambda value: (position.get(value, len(cards)), value))
 
 
 def story_state(db, story_id):

@@ -96,7 +96,9 @@ def room(code):
         abort(404)
     if found["code"] != code:
         return redirect(url_for("pages.room", code=found["code"]))
-    return render_template("room.html", snapshot=snapshots.snapshot(db, found))
+    # nobody has joined yet: the page shows what an observer may see
+    snapshot = snapshots.snapshot(db, found, "observer")
+    return render_template("room.html", snapshot=snapshot)
 
 
 @pages.get("/healthz")
@@ -129,7 +131,7 @@ def api_room(code):
     found = rooms.find_room(db, code)
     if found is None:
         return api_error("room_not_found", "Diesen Raum gibt es nicht.", 404)
-    return jsonify(snapshots.snapshot(db, found))
+    return jsonify(snapshots.snapshot(db, found, "observer"))
 
 
 def api_error(code, message, status):

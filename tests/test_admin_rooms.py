@@ -1,5 +1,8 @@
 """Dashboard room actions through the real HTTP routes, and what the room hears."""
 
+import json
+import sqlite3
+
 import pytest
 
 from admin_common import local_time
@@ -110,6 +113,54 @@ def test_changing_the_deck_during_an_open_round_starts_a_new_round(
         {"number": 1, "revealed": 0, "result": None},
         {"number": 2, "revealed": 0, "result": None},
     ]
+
+
+def test_changing_the_deck_after_an_anonymous_reveal_starts_a_new_round(
+    app, admin, anna, make_socket, room_code
+):
+    moderator = make_socket(admin)
+    join(moderator, room_code, name="Chefin", client_id="client-chefin-01")
+    moderator.emit("set_options", {"options": {"anonymous": True}}, callback=True)
+    anna.emit("vote", {"value": "13"}, callback=True)
+    moderator.emit("reveal", {}, callback=True)
+    anna.get_received()
+
+    answer = post(admin, f"/admin/rooms/{room_code}/deck", {"deck": "tshirt"})
+
+    assert answer.status_code == 302
+    (state,) = only_states(anna)
+    assert state["round"] == {"number": 2, "revealed": False}
+    assert (state["stats"], "votes" in state) == (None, False)
+    assert admin.get(f"/api/rooms/{room_code}").status_code == 200
+    assert admin.get(f"/r/{room_code}").status_code == 200
+    rounds = query(app, "SELECT number, revealed, result FROM rounds ORDER BY id")
+    assert [(r["number"], r["revealed"]) for r in rounds] == [(1, 1), (2, 0)]
+    assert json.loads(rounds[0]["result"])["suggestion"] == "13"
+    history = admin.get(f"/admin/rooms/{room_code}/history").text
+    assert "Vorschlag <strong>13</strong>" in history
+
+
+def test_a_revealed_anonymous_round_of_an_older_deck_still_shows(
+    app, admin, anna, make_socket, room_code
+):
+    moderator = make_socket(admin)
+    join(moderator, room_code, name="Chefin", client_id="client-chefin-01")
+    moderator.emit("set_options", {"options": {"anonymous": True}}, callback=True)
+    anna.emit("vote", {"value": "13"}, callback=True)
+    moderator.emit("vote", {"value": "?"}, callback=True)
+    moderator.emit("reveal", {}, callback=True)
+    # a room left like this by a deck change before new rounds were started
+    with sqlite3.connect(app.config["DB_PATH"]) as db:
+        db.execute(
+            "UPDATE rooms SET deck = 'tshirt', cards = ? WHERE code = ?",
+            (json.dumps(["XS", "M", "?"]), room_code),
+        )
+
+    answer = admin.get(f"/api/rooms/{room_code}")
+
+    assert answer.status_code == 200
+    assert answer.get_json()["votes"] == ["?", "13"]
+    assert admin.get(f"/r/{room_code}").status_code == 200
 
 
 def test_changing_to_a_custom_deck_and_refusing_a_bad_one(app, admin, room_code):

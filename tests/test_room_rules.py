@@ -1,5 +1,7 @@
 """Roles, room options, timer and rounds through the Socket.IO test client."""
 
+import json
+
 import pytest
 
 import backlog
@@ -397,3 +399,179 @@ def test_the_history_keeps_how_long_each_round_and_story_took(
         (entry,) = backlog.history(db, rooms.find_room(db, room_code)["id"])
     assert [r["seconds"] for r in entry["rounds"] if r["revealed"]] == [60.0, 45.0]
     assert entry["seconds"] == 105.0
+
+
+def test_turning_anonymous_off_after_reveal_shows_no_names(team):
+    mo, vera, otto = team
+    mo.emit("set_options", {"options": {"anonymous": True}}, callback=True)
+    mo.emit("vote", {"value": "8"}, callback=True)
+    vera.emit("vote", {"value": "1"}, callback=True)
+    mo.emit("reveal", {}, callback=True)
+    for sock in team:
+        sock.get_received()
+
+    answer = mo.emit("set_options", {"options": {"anonymous": False}}, callback=True)
+
+    assert answer == {"ok": True}
+    (state,) = states(otto)
+    assert state["room"]["options"]["anonymous"] is False
+    assert {p["vote"] for p in state["participants"]} == {None}
+    assert state["votes"] == ["1", "8"]
+    assert state["stats"]["min_voters"] == state["stats"]["max_voters"] == []
+    assert "anonymous" not in state["stats"]
+    assert "Vera" not in str(state["stats"])
+
+
+def test_after_anonymous_is_off_the_next_round_shows_names(team):
+    mo, vera, otto = team
+    mo.emit("set_options", {"options": {"anonymous": True}}, callback=True)
+    mo.emit("reveal", {}, callback=True)
+    mo.emit("set_options", {"options": {"anonymous": False}}, callback=True)
+    mo.emit("new_round", {}, callback=True)
+    vera.emit("vote", {"value": "3"}, callback=True)
+
+    mo.emit("reveal", {}, callback=True)
+
+    state = states(otto)[-1]
+    assert {p["name"]: p["vote"] for p in state["participants"]} == {
+        "Mo": None,
+        "Vera": "3",
+        "Otto": None,
+    }
+    assert state["stats"]["min_voters"] == ["Vera"]
+    assert "votes" not in state
+
+
+def test_turning_anonymous_on_after_reveal_hides_the_names(team):
+    mo, vera, otto = team
+    vera.emit("vote", {"value": "5"}, callback=True)
+    mo.emit("reveal", {}, callback=True)
+
+    mo.emit("set_options", {"options": {"anonymous": True}}, callback=True)
+
+    state = states(otto)[-1]
+    assert {p["vote"] for p in state["participants"]} == {None}
+    assert state["votes"] == ["5"]
+
+
+def test_nudge_after_reveal_reaches_nobody(team):
+    mo, vera, otto = team
+    mo.emit("vote", {"value": "3"}, callback=True)
+    mo.emit("reveal", {}, callback=True)
+    for sock in team:
+        sock.get_received()
+
+    answer = mo.emit("nudge", {}, callback=True)
+
+    assert answer == {"ok": True, "nudged": 0}
+    assert mo.get_received() == vera.get_received() == otto.get_received() == []
+
+
+def hide_votes_from_observers(team):
+    mo, vera, _otto = team
+    mo.emit("set_options", {"options": {"observers_see_votes": False}}, callback=True)
+    vera.emit("vote", {"value": "5"}, callback=True)
+
+
+def test_the_api_shows_the_observer_view(team, client, room_code):
+    hide_votes_from_observers(team)
+
+    state = client.get(f"/api/rooms/{room_code}").get_json()
+
+    assert [p["voted"] for p in state["participants"]] == [None, None, None]
+    assert {p["vote"] for p in state["participants"]} == {None}
+
+
+def test_the_room_page_embeds_the_observer_view(team, client, room_code):
+    hide_votes_from_observers(team)
+
+    page = client.get(f"/r/{room_code}").get_data(as_text=True)
+
+    embedded = page.split('id="room-snapshot">')[1].split("</script>")[0]
+    state = json.loads(embedded)
+    assert [p["name"] for p in state["participants"]] == ["Mo", "Vera", "Otto"]
+    assert [p["voted"] for p in state["participants"]] == [None, None, None]
+
+
+def test_with_observers_seeing_votes_the_api_shows_who_voted(team, client, room_code):
+    _mo, vera, _otto = team
+    vera.emit("vote", {"value": "5"}, callback=True)
+
+    state = client.get(f"/api/rooms/{room_code}").get_json()
+
+    assert [p["voted"] for p in state["participants"]] == [False, True, False]
+
+
+def test_taking_the_moderator_role_away(team, client, room_code):
+    mo, vera, otto = team
+    vera_id = ids(client.get(f"/api/rooms/{room_code}").get_json())["Vera"]
+    mo.emit("set_moderator", {"participant_id": vera_id}, callback=True)
+    for sock in team:
+        sock.get_received()
+
+    answer = mo.emit(
+        "set_moderator", {"participant_id": vera_id, "moderator": False}, callback=True
+    )
+
+    assert answer == {"ok": True}
+    for sock in team:
+        (state,) = states(sock)
+        assert {p["name"]: p["moderator"] for p in state["participants"]} == {
+            "Mo": True,
+            "Vera": False,
+            "Otto": False,
+        }
+    refused = vera.emit("start_timer", {"seconds": 60}, callback=True)
+    assert refused["error"] == "not_allowed"
+    assert mo.get_received() == vera.get_received() == otto.get_received() == []
+
+
+def test_set_moderator_for_someone_of_another_room_is_not_found(team, guest, client):
+    mo, vera, otto = team
+    other_code = client.post("/api/rooms", json={"name": "Anderswo"}).get_json()["code"]
+    stranger = guest()
+    stranger_id = join(stranger, other_code, name="Sam", client_id="client-sam-00001")[
+        "participant_id"
+    ]
+
+    answer = mo.emit(
+        "set_moderator",
+        {"participant_id": stranger_id, "moderator": True},
+        callback=True,
+    )
+
+    assert answer == {
+        "ok": False,
+        "error": "not_found",
+        "message": "Diese Person ist nicht im Raum.",
+    }
+    assert mo.get_received() == vera.get_received() == otto.get_received() == []
+    assert stranger.get_received() == []
+    other = client.get(f"/api/rooms/{other_code}").get_json()
+    assert [p["moderator"] for p in other["participants"]] == [False]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"participant_id": "2"},
+        {"participant_id": True},
+        {"participant_id": 2.0},
+        {"participant_id": None},
+        {"participant_id": 2, "moderator": "ja"},
+        {"participant_id": 2, "moderator": 1},
+        {"participant_id": 2, "moderator": None},
+    ],
+)
+def test_set_moderator_with_a_bad_payload_is_refused(team, payload):
+    mo, vera, otto = team
+
+    answer = mo.emit("set_moderator", payload, callback=True)
+
+    assert answer == {
+        "ok": False,
+        "error": "invalid_payload",
+        "message": "Die Anfrage ist ungültig.",
+    }
+    assert mo.get_received() == vera.get_received() == otto.get_received() == []
