@@ -6,6 +6,7 @@ Stories have their own routes in `admin_stories.py`, import and export in
 
 import logging
 
+from flask import abort
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -153,7 +154,10 @@ def delete(code):
 
 @dashboard.post("/rooms/<code>/participants/<int:participant_id>/remove")
 def remove_participant(code, participant_id):
-    room_or_404(code)
+    """Take a participant of this room out of it; another room's id answers 404."""
+    found = room_or_404(code)
+    if not room_admin.has_participant(database.get_db(), found, participant_id):
+        abort(404)
     try:
         live.remove_participant(code, participant_id)
     except rooms.RoomError as refused:

@@ -9,6 +9,7 @@ import json
 import time
 from collections import defaultdict
 
+import room_rules
 import rooms
 import utils
 import voting_logic
@@ -154,10 +155,21 @@ def make_current(db, room, story_id):
 
 
 def skip_story(db, room, story_id):
-    """Mark a story as skipped; its rounds and any estimate stay recorded."""
+    """Mark a story as skipped; its rounds and any estimate stay recorded.
+
+    If the room is on that story, it moves on to the next open story, or to
+    a round without story when none is left.
+    """
     get_story(db, room, story_id)
     db.execute("UPDATE stories SET status = 'skipped' WHERE id = ?", (story_id,))
-    rooms.touch(db, room["id"])
+
+    if rooms.current_round(db, room["id"])["story_id"] != story_id:
+        rooms.touch(db, room["id"])
+        return
+    try:
+        room_rules.next_story(db, room)
+    except rooms.RoomError:
+        rooms.start_round(db, room["id"], None)
 
 
 def estimate_choices(room):

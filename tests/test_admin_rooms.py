@@ -230,6 +230,26 @@ def test_remove_participant_tells_them_and_updates_the_others(
     assert "Ben" not in admin.get(f"/admin/rooms/{room_code}").text
 
 
+def test_removing_someone_of_another_room_tells_nobody_and_changes_nothing(
+    app, admin, anna, make_socket, room_code
+):
+    other = admin.post("/api/rooms", json={"name": "Team Rot"}).get_json()["code"]
+    ben = make_socket(app.test_client())
+    ben_id = join(ben, other, name="Ben", client_id="client-ben-00001")[
+        "participant_id"
+    ]
+    anna.get_received()
+    ben.get_received()
+    before = query(app, "SELECT * FROM participants ORDER BY id")
+
+    answer = post(admin, f"/admin/rooms/{room_code}/participants/{ben_id}/remove")
+
+    assert answer.status_code == 404
+    assert ben.get_received() == anna.get_received() == []
+    assert query(app, "SELECT * FROM participants ORDER BY id") == before
+    assert ben.emit("vote", {"value": "3"}, callback=True)["ok"] is True
+
+
 def test_room_page_lists_the_participants(admin, anna, room_code):
     page = admin.get(f"/admin/rooms/{room_code}").text
 

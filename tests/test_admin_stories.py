@@ -126,7 +126,10 @@ def test_story_page_shows_the_form_filled_in(app, admin, room_code):
     page = admin.get(story_url(room_code, story_id)).text
 
     assert 'value="Titel &lt;mit&gt; Zeichen"' in page
-    assert 'data-confirm="Story „Titel &lt;mit&gt; Zeichen“ mit ihren Runden' in page
+    assert (
+        'data-confirm="Story „Titel &lt;mit&gt; Zeichen“ löschen?'
+        " Ihre Runden bleiben in der Historie unter „Runden ohne Story“." in page
+    )
     assert admin.get(story_url(room_code, story_id + 99)).status_code == 404
 
 
@@ -193,6 +196,65 @@ def test_skip_marks_a_story_and_making_it_current_reopens_it(app, admin, room_co
 
     post(admin, story_url(room_code, story_id, "current"))
     assert stories(app, room_code)[0]["status"] == "open"
+
+
+def test_skipping_the_current_story_moves_the_room_to_the_next_open_one(
+    app, admin, anna, room_code
+):
+    first, done, skipped, after = (
+        add_story(admin, app, room_code, title)
+        for title in ("Erste", "Fertig", "Zweite", "Dritte")
+    )
+    post(admin, story_url(room_code, done, "estimate"), {"estimate": "3"})
+    post(admin, story_url(room_code, skipped, "skip"))
+    post(admin, story_url(room_code, first, "current"))
+    anna.get_received()
+
+    answer = post(admin, story_url(room_code, first, "skip"))
+
+    assert answer.status_code == 302
+    (state,) = only_states(anna)
+    assert state["story"]["id"] == after
+    assert state["round"] == {"number": 1, "revealed": False}
+    assert [s["status"] for s in stories(app, room_code)] == [
+        "skipped",
+        "estimated",
+        "skipped",
+        "open",
+    ]
+
+
+def test_skipping_the_last_open_story_leaves_a_round_without_story(
+    app, admin, anna, room_code
+):
+    story_id = add_story(admin, app, room_code, "Einzige")
+    post(admin, story_url(room_code, story_id, "current"))
+    anna.emit("vote", {"value": "5"}, callback=True)
+    anna.get_received()
+
+    post(admin, story_url(room_code, story_id, "skip"))
+
+    (state,) = only_states(anna)
+    assert state["story"] is None
+    assert state["round"] == {"number": 2, "revealed": False}
+    assert [p["voted"] for p in state["participants"]] == [False]
+    rounds = query(app, "SELECT story_id, revealed FROM rounds ORDER BY id")
+    assert rounds == [
+        {"story_id": None, "revealed": 0},
+        {"story_id": story_id, "revealed": 0},
+        {"story_id": None, "revealed": 0},
+    ]
+
+
+def test_skipping_another_story_leaves_the_current_one(app, admin, anna, room_code):
+    current, other = (add_story(admin, app, room_code, t) for t in ("Jetzt", "Später"))
+    post(admin, story_url(room_code, current, "current"))
+    anna.get_received()
+
+    post(admin, story_url(room_code, other, "skip"))
+
+    (state,) = only_states(anna)
+    assert state["story"]["id"] == current
 
 
 def test_final_estimate_is_prefilled_with_the_last_suggestion(
