@@ -27,6 +27,7 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 800}
 PROJECTOR = {"width": 1920, "height": 1080}
+SOCKET_IO = re.compile(r"/socket\.io/")
 
 needs_chromium = needs_tool(CHROMIUM)
 
@@ -168,3 +169,67 @@ def horizontal_overflow(page):
     return page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
+
+
+# Each word of the node's text as a range; a word on two lines has two boxes.
+_BROKEN_WORDS = """
+node => {
+  const text = node.textContent;
+  const broken = [];
+  for (const match of text.matchAll(/\\S+/g)) {
+    const range = document.createRange();
+    const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+    let offset = 0;
+    for (let part = walker.nextNode(); part; part = walker.nextNode()) {
+      const end = offset + part.length;
+      if (offset <= match.index && match.index + match[0].length <= end) {
+        range.setStart(part, match.index - offset);
+        range.setEnd(part, match.index - offset + match[0].length);
+        if (range.getClientRects().length > 1) {
+          broken.push(match[0]);
+        }
+      }
+      offset = end;
+    }
+  }
+  return broken;
+}
+"""
+
+
+def broken_words(locator):
+    """Return the words of the element's text that wrap onto a second line."""
+    return locator.evaluate(_BROKEN_WORDS)
+
+
+class Cable:
+    """The WebSocket line of one page, which the test can cut and mend.
+
+    Playwright's offline mode stops HTTP requests but not open WebSockets,
+    so the page's sockets run through this route and are closed on both
+    ends, as a dropped network would; while cut, new ones are refused.
+    """
+
+    def __init__(self, page):
+        self.page = page
+        self.lines = []
+        self.connected = True
+        page.route_web_socket(SOCKET_IO, self.plug)
+
+    def plug(self, route):
+        if not self.connected:
+            route.close()
+            return
+        self.lines.append((route, route.connect_to_server()))
+
+    def cut(self):
+        self.connected = False
+        self.page.context.set_offline(True)
+        for route, server in self.lines:
+            server.close()
+            route.close()
+        self.lines.clear()
+
+    def mend(self):
+        self.connected = True
+        self.page.context.set_offline(False)

@@ -5,6 +5,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests import browser
+from tests.browser import broken_words
 from tests.browser import enter
 from tests.browser import horizontal_overflow
 from tests.browser import reveal
@@ -270,6 +271,8 @@ def test_the_presentation_view_follows_the_room_without_joining_it(server, open_
         reveal(anna)
         expect(screen.locator("#result")).to_be_visible()
         expect(row_of(screen, "Anna").locator(".participant-card")).to_have_text("8")
+        expect(screen.locator("#stat-spread")).to_have_text("2 Kartenstufen")
+        assert broken_words(screen.locator("#stat-spread")) == []
         screenshot(screen, "presentation-1920-de-revealed")
 
 

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import browser
+from tests.browser import Cable
 from tests.browser import enter
 from tests.browser import people
 from tests.browser import reveal
@@ -13,8 +14,6 @@ from tests.browser import row_of
 from tests.browser import vote
 
 pytestmark = browser.needs_chromium
-
-SOCKET_IO = re.compile(r"/socket\.io/")
 
 
 @pytest.fixture(scope="module")
@@ -42,39 +41,6 @@ def open_page(chromium):
     yield open_
     for context in contexts:
         context.close()
-
-
-class Cable:
-    """The WebSocket line of one page, which the test can cut and mend.
-
-    Playwright's offline mode stops HTTP requests but not open WebSockets,
-    so the page's sockets run through this route and are closed on both
-    ends, as a dropped network would; while cut, new ones are refused.
-    """
-
-    def __init__(self, page):
-        self.page = page
-        self.lines = []
-        self.connected = True
-        page.route_web_socket(SOCKET_IO, self.plug)
-
-    def plug(self, route):
-        if not self.connected:
-            route.close()
-            return
-        self.lines.append((route, route.connect_to_server()))
-
-    def cut(self):
-        self.connected = False
-        self.page.context.set_offline(True)
-        for route, server in self.lines:
-            server.close()
-            route.close()
-        self.lines.clear()
-
-    def mend(self):
-        self.connected = True
-        self.page.context.set_offline(False)
 
 
 def names_in(page):

@@ -118,9 +118,9 @@ export function renderResult(nodes, snapshot) {
   nodes.max.textContent = formatValue(stats.max);
   nodes.minNames.textContent = formatList(stats.min_voters || []);
   nodes.maxNames.textContent = formatList(stats.max_voters || []);
-  nodes.mostFrequent.textContent = formatList(
-    (stats.most_frequent || []).map(formatValue)
-  );
+  const mostFrequent = (stats.most_frequent || []).map(formatValue);
+  nodes.mostFrequent.textContent = formatList(mostFrequent);
+  nodes.mostFrequent.classList.toggle("stat-text", mostFrequent.length > 1);
   nodes.spread.textContent =
     typeof stats.spread_steps === "number"
       ? t(stats.spread_steps === 1 ? "spread_step" : "spread_steps", {
