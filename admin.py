@@ -21,6 +21,7 @@ import backlog
 import database
 import live
 import room_admin
+import room_history
 import rooms
 import snapshots
 import utils
@@ -30,6 +31,7 @@ from admin_common import apply
 from admin_common import duration
 from admin_common import guarded_blueprint
 from admin_common import local_time
+from admin_common import page_number
 from admin_common import room_or_404
 from admin_common import to_room
 
@@ -79,15 +81,24 @@ def create_room():
 
 @dashboard.get("/rooms/<code>")
 def room(code):
+    """The room's live participants, settings and one page of its stories."""
     found = room_or_404(code)
     db = database.get_db()
     state = snapshots.snapshot(db, found, "voter")
     current = state["story"]
+    per_page = room_history.PER_PAGE
+    page, pages = page_number(backlog.count_stories(db, found["id"]), per_page)
+    stories = backlog.list_stories(
+        db, found["id"], limit=per_page, offset=(page - 1) * per_page
+    )
     return render_template(
         "admin/room.html",
         room=found,
         state=state,
-        stories=backlog.list_stories(db, found["id"]),
+        names=room_history.display_names(state["participants"]),
+        stories=stories,
+        page=page,
+        pages=pages,
         status_labels=backlog.STATUS_LABELS,
         choices=backlog.estimate_choices(found),
         suggestion=backlog.last_suggestion(db, current["id"]) if current else None,
@@ -169,11 +180,17 @@ def remove_participant(code, participant_id):
 
 @dashboard.get("/rooms/<code>/history")
 def history(code):
+    """One page of the room's history: PER_PAGE stories or rounds without story."""
     found = room_or_404(code)
+    entries, page, pages = room_history.history_page(
+        database.get_db(), found["id"], request.args.get("page", 1, type=int)
+    )
     return render_template(
         "admin/history.html",
         room=found,
-        entries=backlog.history(database.get_db(), found["id"]),
+        entries=entries,
+        page=page,
+        pages=pages,
         status_labels=backlog.STATUS_LABELS,
     )
 

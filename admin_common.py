@@ -1,11 +1,13 @@
 """What every admin page shares: the login guard, applying a change, showing times."""
 
+import math
 import time
 
 from flask import Blueprint
 from flask import abort
 from flask import flash
 from flask import redirect
+from flask import request
 from flask import url_for
 
 import admin_auth
@@ -46,7 +48,15 @@ def apply(code, change, success=None):
 
 
 def to_room(code, anchor=None):
-    return redirect(url_for("admin.room", code=code, _anchor=anchor))
+    """Send the admin back to the room's page and the page of stories they were on."""
+    page = request.args.get("page", type=int)
+    return redirect(url_for("admin.room", code=code, page=page, _anchor=anchor))
+
+
+def page_number(total, per_page):
+    """Return (page, pages): the `?page=` asked for, kept between 1 and the last."""
+    pages = max(1, math.ceil(total / per_page))
+    return min(max(request.args.get("page", 1, type=int), 1), pages), pages
 
 
 def duration(seconds):

@@ -11,6 +11,7 @@ from flask import request
 import admin_auth
 import backlog
 import database
+import room_history
 import rooms
 from admin_common import apply
 from admin_common import guarded_blueprint
@@ -47,16 +48,11 @@ def show(code, story_id):
         story = backlog.get_story(db, room, story_id)
     except rooms.RoomError:
         abort(404)
-    rounds = next(
-        entry["rounds"]
-        for entry in backlog.history(db, room["id"])
-        if entry["story"] is not None and entry["story"]["id"] == story_id
-    )
     return render_template(
         "admin/story.html",
         room=room,
         story=story,
-        rounds=rounds,
+        rounds=room_history.story_rounds(db, room["id"], story_id),
         choices=backlog.estimate_choices(room),
         suggestion=backlog.last_suggestion(db, story_id),
         status_labels=backlog.STATUS_LABELS,

@@ -20,6 +20,7 @@ from flask import request
 import backlog
 import database
 import green
+import room_history
 import rooms
 import story_csv
 from admin_common import apply
@@ -147,7 +148,7 @@ def json_export(db_path, room):
     """Build the JSON export on its own connection; runs outside the event loop."""
     db = database.connect(db_path)
     try:
-        entries = backlog.history(db, room["id"])
+        entries = room_history.history(db, room["id"])
     finally:
         db.close()
     document = {

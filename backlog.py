@@ -7,7 +7,6 @@ everyone in the room sees the result at once.
 
 import json
 import time
-from collections import defaultdict
 
 import room_rules
 import rooms
@@ -65,13 +64,29 @@ def clean_story(raw):
     }
 
 
-def list_stories(db, room_id):
-    """Return the room's stories in backlog order, each with its number of rounds."""
+def list_stories(db, room_id, limit=None, offset=0):
+    """Return the room's stories in backlog order, each with its number of rounds.
+
+    `limit` and `offset` return a part of the list, as a page shows it.
+    """
+    if limit is None:
+        return db.execute(
+            "SELECT s.*, (SELECT COUNT(*) FROM rounds r WHERE r.story_id = s.id)"
+            " AS rounds FROM stories s WHERE s.room_id = ? ORDER BY s.position, s.id",
+            (room_id,),
+        ).fetchall()
     return db.execute(
         "SELECT s.*, (SELECT COUNT(*) FROM rounds r WHERE r.story_id = s.id)"
-        " AS rounds FROM stories s WHERE s.room_id = ? ORDER BY s.position, s.id",
-        (room_id,),
+        " AS rounds FROM stories s WHERE s.room_id = ? ORDER BY s.position, s.id"
+        " LIMIT ? OFFSET ?",
+        (room_id, limit, offset),
     ).fetchall()
+
+
+def count_stories(db, room_id):
+    return db.execute(
+        "SELECT COUNT(*) FROM stories WHERE room_id = ?", (room_id,)
+    ).fetchone()[0]
 
 
 def get_story(db, room, story_id):
@@ -204,70 +219,3 @@ def set_final_estimate(db, room, story_id, value, by):
         (value, by, time.time(), story_id),
     )
     rooms.touch(db, room["id"])
-
-
-def history(db, room_id):
-    """Return every story with its rounds and, once revealed, each vote.
-
-    Rounds of no story follow as a last entry with `story` None, leaving out
-    the empty ones a new room starts with. Cards of unrevealed rounds stay
-    hidden here as everywhere; only their number is given.
-    """
-    votes = defaultdict(list)
-    for vote in db.execute(
-        "SELECT v.round_id, p.name, v.value, v.cast_at FROM votes v"
-        " JOIN rounds r ON r.id = v.round_id"
-        " JOIN participants p ON p.id = v.participant_id"
-        " WHERE r.room_id = ? ORDER BY p.name COLLATE NOCASE, p.id",
-        (room_id,),
-    ):
-        votes[vote["round_id"]].append(vote)
-
-    rounds = defaultdict(list)
-    for round_ in db.execute(
-        "SELECT * FROM rounds WHERE room_id = ? ORDER BY number, id", (room_id,)
-    ):
-        rounds[round_["story_id"]].append(round_entry(round_, votes[round_["id"]]))
-
-    entries = [
-        {
-            "story": story,
-            "rounds": rounds[story["id"]],
-            "seconds": sum(r["seconds"] or 0 for r in rounds[story["id"]]),
-        }
-        for story in list_stories(db, room_id)
-    ]
-    loose = [r for r in rounds[None] if r["revealed"] or r["vote_count"]]
-    if loose:
-        entries.append(
-            {
-                "story": None,
-                "rounds": loose,
-                "seconds": sum(r["seconds"] or 0 for r in loose),
-            }
-        )
-    return entries
-
-
-def round_entry(round_, votes):
-    """Describe one round; `seconds` runs from its first vote to its reveal."""
-    result = json.loads(round_["result"]) if round_["revealed"] else {}
-    timed = round_["revealed"] and round_["first_vote_at"] is not None
-    return {
-        "number": round_["number"],
-        "started_at": round_["started_at"],
-        "revealed": bool(round_["revealed"]),
-        "revealed_at": round_["revealed_at"],
-        "seconds": round(round_["revealed_at"] - round_["first_vote_at"], 1)
-        if timed
-        else None,
-        "suggestion": result.get("suggestion"),
-        "average": result.get("average"),
-        "vote_count": len(votes),
-        "votes": [
-            {"name": vote["name"], "value": vote["value"], "cast_at": vote["cast_at"]}
-            for vote in votes
-        ]
-        if round_["revealed"]
-        else [],
-    }

@@ -47,20 +47,36 @@
     liveState.textContent = connected ? "live" : "nicht verbunden";
   }
 
-  function personRow(person) {
+  // Same-name people are told apart as on the room page: "Anna", "Anna (2)".
+  function displayNames(participants) {
+    var seen = new Map();
+    var names = new Map();
+    var byId = participants.slice().sort(function (a, b) {
+      return a.id - b.id;
+    });
+    byId.forEach(function (person) {
+      var key = person.name.trim().toLocaleLowerCase();
+      var count = (seen.get(key) || 0) + 1;
+      seen.set(key, count);
+      names.set(person.id, count > 1 ? person.name + " (" + count + ")" : person.name);
+    });
+    return names;
+  }
+
+  function personRow(person, name) {
     var item = template.content.firstElementChild.cloneNode(true);
     var online = item.querySelector('[data-field="online"]');
     var form = item.querySelector("form");
 
     item.dataset.participantId = String(person.id);
-    item.querySelector('[data-field="name"]').textContent = person.name;
+    item.querySelector('[data-field="name"]').textContent = name;
     online.dataset.online = String(person.online);
     online.textContent = person.online ? labels.online : labels.offline;
     item.querySelector('[data-field="role"]').textContent = labels[person.role];
     item.querySelector('[data-field="moderator"]').hidden = !person.moderator;
     item.querySelector('[data-field="voted"]').hidden = !person.voted;
     form.action = list.dataset.removeBase + person.id + "/remove";
-    form.dataset.confirm = person.name + labels.confirm_remove;
+    form.dataset.confirm = name + labels.confirm_remove;
     return item;
   }
 
@@ -86,7 +102,13 @@
     latestVersion = state.version;
     var storyId = state.story ? String(state.story.id) : "";
 
-    list.replaceChildren.apply(list, state.participants.map(personRow));
+    var names = displayNames(state.participants);
+    list.replaceChildren.apply(
+      list,
+      state.participants.map(function (person) {
+        return personRow(person, names.get(person.id));
+      })
+    );
     empty.hidden = state.participants.length > 0;
     storyItems.forEach(function (item) {
       var current = item.dataset.storyId === storyId;

@@ -1,10 +1,13 @@
 """Dashboard room actions through the real HTTP routes, and what the room hears."""
 
 import json
+import re
 import sqlite3
+from contextlib import closing
 
 import pytest
 
+import voting_logic
 from admin_common import local_time
 from tests.admin_client import add_story
 from tests.admin_client import configure
@@ -150,7 +153,7 @@ def test_a_revealed_anonymous_round_of_an_older_deck_still_shows(
     moderator.emit("vote", {"value": "?"}, callback=True)
     moderator.emit("reveal", {}, callback=True)
     # a room left like this by a deck change before new rounds were started
-    with sqlite3.connect(app.config["DB_PATH"]) as db:
+    with closing(sqlite3.connect(app.config["DB_PATH"])) as db, db:
         db.execute(
             "UPDATE rooms SET deck = 'tshirt', cards = ? WHERE code = ?",
             (json.dumps(["XS", "M", "?"]), room_code),
@@ -322,3 +325,120 @@ def test_history_keeps_unrevealed_cards_hidden(app, admin, anna, room_code):
 
     assert "nicht aufgedeckt (1 Stimme)" in page
     assert '<td class="admin-vote">' not in page
+
+
+def test_same_name_people_are_told_apart_on_the_participant_list(
+    app, admin, anna, make_socket, room_code
+):
+    other_anna = make_socket(app.test_client())
+    join(other_anna, room_code, name="anna", client_id="client-anna-0002")
+
+    page = admin.get(f"/admin/rooms/{room_code}").text
+
+    names = re.findall(r'data-field="name">([^<]+)</span>', page)
+    assert names == ["Anna", "anna (2)"]
+    assert 'data-confirm="anna (2) aus dem Raum entfernen?"' in page
+
+
+def test_same_name_people_are_told_apart_in_the_history_and_the_export(
+    app, admin, anna, make_socket, room_code
+):
+    other_anna = make_socket(app.test_client())
+    join(other_anna, room_code, name="Anna", client_id="client-anna-0002")
+    anna.emit("vote", {"value": "3"}, callback=True)
+    other_anna.emit("vote", {"value": "8"}, callback=True)
+    anna.emit("reveal", {}, callback=True)
+    anna.emit("leave", {}, callback=True)
+
+    page = admin.get(f"/admin/rooms/{room_code}/history").text
+    export = admin.get(f"/admin/rooms/{room_code}/export.json").get_json()
+
+    assert re.findall(r"<td>(Anna[^<]*)</td>", page) == ["Anna", "Anna (2)"]
+    (round_,) = export["rounds_without_story"]
+    assert [(v["name"], v["value"]) for v in round_["votes"]] == [
+        ("Anna", "3"),
+        ("Anna (2)", "8"),
+    ]
+
+
+def fill_backlog(app, code, stories, loose_rounds=0):
+    """Give the room numbered stories and revealed rounds without story."""
+    result = json.dumps(voting_logic.summarize(("1", "2"), [("Anna", "1")]))
+    with closing(sqlite3.connect(app.config["DB_PATH"])) as db, db:
+        (room_id,) = db.execute(
+            "SELECT id FROM rooms WHERE code = ?", (code,)
+        ).fetchone()
+        db.executemany(
+            "INSERT INTO stories (room_id, title, position, created_at)"
+            " VALUES (?, ?, ?, 0)",
+            [(room_id, f"Story {n:03d}", n) for n in range(1, stories + 1)],
+        )
+        db.executemany(
+            "INSERT INTO rounds (room_id, number, revealed, result, started_at,"
+            " revealed_at) VALUES (?, ?, 1, ?, ?, ?)",
+            [(room_id, n, result, n, n) for n in range(2, loose_rounds + 2)],
+        )
+
+
+def story_titles(page):
+    return re.findall(r"Story (\d{3})", page)
+
+
+@pytest.mark.parametrize(
+    ("asked", "first", "last", "back", "on"),
+    [
+        ("", 1, 50, False, True),
+        ("?page=2", 51, 100, True, True),
+        ("?page=9", 101, 120, True, False),
+        ("?page=x", 1, 50, False, True),
+    ],
+)
+def test_the_room_page_shows_fifty_stories_a_page(
+    app, admin, room_code, asked, first, last, back, on
+):
+    fill_backlog(app, room_code, 120)
+
+    page = admin.get(f"/admin/rooms/{room_code}{asked}").text
+
+    shown = [int(number) for number in story_titles(page)]
+    assert shown == list(range(first, last + 1))
+    current = (first - 1) // 50 + 1
+    assert page.count(f"Seite {current} von 3") == 2
+    assert ("← Zurück" in page, "Weiter →" in page) == (back, on)
+
+
+def test_story_forms_bring_the_admin_back_to_their_page(app, admin, room_code):
+    fill_backlog(app, room_code, 60)
+    page = admin.get(f"/admin/rooms/{room_code}?page=2").text
+    (story_id,) = re.findall(r'/stories/(\d+)/skip\?page=2"', page)[:1]
+
+    answer = post(admin, f"/admin/rooms/{room_code}/stories/{story_id}/skip?page=2")
+
+    assert answer.headers["Location"] == f"/admin/rooms/{room_code}?page=2#stories"
+
+
+def test_history_pages_hold_fifty_stories_then_the_rounds_without_story(
+    app, admin, room_code
+):
+    fill_backlog(app, room_code, 120, loose_rounds=60)
+    history = f"/admin/rooms/{room_code}/history"
+
+    pages = [admin.get(f"{history}?page={n}").text for n in (1, 2, 3, 4)]
+
+    assert [story_titles(page)[:1] + story_titles(page)[-1:] for page in pages] == [
+        ["001", "050"],
+        ["051", "100"],
+        ["101", "120"],
+        [],
+    ]
+    rounds = [re.findall(r"<strong>Runde (\d+)</strong>", page) for page in pages]
+    assert [len(found) for found in rounds] == [0, 0, 30, 30]
+    assert rounds[2][0] == "2" and rounds[3][-1] == "61"
+    assert ["Runden ohne Story" in page for page in pages] == [
+        False,
+        False,
+        True,
+        True,
+    ]
+    assert "Seite 4 von 4" in pages[3] and "Weiter →" not in pages[3]
+    assert admin.get(f"{history}?page=0").text == admin.get(history).text

@@ -77,3 +77,17 @@ def test_deleting_or_archiving_a_room_asks_and_a_no_changes_nothing(
         assert gone.status_code == 404
     else:
         expect(admin_page.get_by_role("button", name="Archivieren")).to_have_count(0)
+
+
+def test_the_live_participant_list_tells_same_name_people_apart(server, admin_page):
+    code = browser.api_room(server.url, name="Team Doppelt")
+    admin_page.goto(f"{server.url}/admin/rooms/{code}")
+    expect(admin_page.locator("#live-state")).to_have_attribute("data-state", "live")
+
+    with browser.people(server.url, code, {"Anna": "3", "anna": None}):
+        names = admin_page.locator("#participant-list .admin-person-name")
+        expect(names).to_have_text(["Anna", "anna (2)"])
+        remove = admin_page.locator("#participant-list form").nth(1)
+        expect(remove).to_have_attribute(
+            "data-confirm", "anna (2) aus dem Raum entfernen?"
+        )

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-import backlog
 import database
 import live
 import room_events
+import room_history
 import rooms
 from tests.test_live_events import join
 from tests.test_live_events import states
@@ -396,7 +396,7 @@ def test_the_history_keeps_how_long_each_round_and_story_took(
 
     with app.app_context():
         db = database.get_db()
-        (entry,) = backlog.history(db, rooms.find_room(db, room_code)["id"])
+        (entry,) = room_history.history(db, rooms.find_room(db, room_code)["id"])
     assert [r["seconds"] for r in entry["rounds"] if r["revealed"]] == [60.0, 45.0]
     assert entry["seconds"] == 105.0
 
