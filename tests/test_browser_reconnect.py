@@ -11,6 +11,8 @@ from tests.browser import vote
 
 pytestmark = browser.needs_chromium
 
+LOST = {"de": "Verbindung verloren", "en": "Connection lost"}
+
 
 @pytest.fixture
 def server(tmp_path_factory):
@@ -22,26 +24,34 @@ def test_the_page_reconnects_after_a_server_restart_as_the_same_person(server):
     code = browser.api_room(server.url)
     with browser.chromium() as chromium:
         anna = browser.new_page(chromium, viewport=browser.PHONE)
-        ben = browser.new_page(chromium)
+        ben = browser.new_page(chromium, language="en-US", theme="dark")
+        pages = {"375-de-light": (anna, "de"), "1280-en-dark": (ben, "en")}
         enter(anna, server.url, code, "Anna")
         enter(ben, server.url, code, "Ben")
         vote(anna, "5")
-        me = anna.locator("#participants .is-me")
-        my_id = me.get_attribute("data-participant-id")
-        anna.evaluate("window.loadedOnce = true")
+        ids = {}
+        for label, (page, _language) in pages.items():
+            me = page.locator("#participants .is-me")
+            ids[label] = me.get_attribute("data-participant-id")
+            page.evaluate("window.loadedOnce = true")
 
         server.stop()
-        state = anna.locator("#connection-state")
-        expect(state).to_have_attribute("data-state", "reconnecting")
-        expect(anna.locator("#connection-text")).to_contain_text("Verbindung verloren")
-        browser.screenshot(anna, "room-375-de-reconnecting")
+        for label, (page, language) in pages.items():
+            state = page.locator("#connection-state")
+            expect(state).to_have_attribute("data-state", "reconnecting")
+            expect(page.locator("#connection-text")).to_contain_text(LOST[language])
+            browser.screenshot(page, f"room-{label}-reconnecting")
 
         server.start()
-        expect(state).to_have_attribute("data-state", "connected", timeout=15_000)
-        browser.wait_joined(anna)
-        expect(me).to_have_attribute("data-participant-id", my_id)
-        expect(anna.locator("#participants .participant")).to_have_count(2)
+        for label, (page, _language) in pages.items():
+            state = page.locator("#connection-state")
+            expect(state).to_have_attribute("data-state", "connected", timeout=15_000)
+            browser.wait_joined(page)
+            me = page.locator("#participants .is-me")
+            expect(me).to_have_attribute("data-participant-id", ids[label])
+            expect(page.locator("#participants .participant")).to_have_count(2)
+            assert page.evaluate("window.loadedOnce") is True
+            browser.screenshot(page, f"room-{label}-reconnected")
         expect(card(anna, "5")).to_have_attribute("aria-pressed", "true")
-        assert anna.evaluate("window.loadedOnce") is True
         expect(row_of(ben, "Anna")).to_have_attribute("data-voted", "true")
         expect(row_of(ben, "Anna")).to_have_attribute("data-online", "true")
