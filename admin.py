@@ -85,23 +85,27 @@ def room(code):
     found = room_or_404(code)
     db = database.get_db()
     state = snapshots.snapshot(db, found, "voter")
-    current = state["story"]
+    current = state["story"] and backlog.get_story(db, found, state["story"]["id"])
+    suggestion = backlog.last_suggestion(db, current["id"]) if current else None
+
     per_page = room_history.PER_PAGE
     page, pages = page_number(backlog.count_stories(db, found["id"]), per_page)
     stories = backlog.list_stories(
         db, found["id"], limit=per_page, offset=(page - 1) * per_page
     )
+
     return render_template(
         "admin/room.html",
         room=found,
         state=state,
+        current_story=current,
         names=room_history.display_names(state["participants"]),
         stories=stories,
         page=page,
         pages=pages,
         status_labels=backlog.STATUS_LABELS,
         choices=backlog.estimate_choices(found),
-        suggestion=backlog.last_suggestion(db, current["id"]) if current else None,
+        suggestion=suggestion,
         decks=deck_choices(),
         deck_names=voting_logic.DECK_NAMES,
         safe_link=utils.safe_link,

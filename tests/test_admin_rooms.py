@@ -407,6 +407,20 @@ def test_the_room_page_shows_fifty_stories_a_page(
     assert ("← Zurück" in page, "Weiter →" in page) == (back, on)
 
 
+def test_the_current_story_shows_on_every_page_of_stories(app, admin, room_code):
+    fill_backlog(app, room_code, 60)
+    (story,) = query(app, "SELECT id FROM stories WHERE title = 'Story 060'")
+    post(admin, f"/admin/rooms/{room_code}/stories/{story['id']}/current")
+
+    page = admin.get(f"/admin/rooms/{room_code}").text
+
+    assert (
+        '<p id="current-story-title" class="admin-current-title">Story 060</p>' in page
+    )
+    assert f"/stories/{story['id']}/estimate" in page
+    assert "Story 051" not in page
+
+
 def test_story_forms_bring_the_admin_back_to_their_page(app, admin, room_code):
     fill_backlog(app, room_code, 60)
     page = admin.get(f"/admin/rooms/{room_code}?page=2").text
