@@ -8,12 +8,14 @@ from werkzeug.security import generate_password_hash
 
 from tests import browser
 from tests.browser import enter
+from tests.browser import people
 from tests.browser import reveal
 from tests.browser import vote
 
 pytestmark = browser.needs_chromium
 
 AXE_SOURCE = os.path.join(os.path.dirname(__file__), "vendor", "axe.min.js")
+STORIES_CSV = os.path.join(os.path.dirname(__file__), "data", "stories-plain.csv")
 ADMIN_PASSWORD = "ein-langes-test-passwort"
 BLOCKING = ("serious", "critical")
 RUN_AXE = """
@@ -65,7 +67,9 @@ def blocking_violations(page):
     return [violation for violation in found if violation["impact"] in BLOCKING]
 
 
-@pytest.mark.parametrize("path", ["/", "/anleitung", "/admin/login", "/r/AAAAAA"])
+@pytest.mark.parametrize(
+    "path", ["/", "/anleitung", "/admin/login", "/r/AAAAAA", "/gibt-es-nicht"]
+)
 def test_static_pages_pass_the_audit(server, open_page, path):
     page = open_page()
     page.goto(f"{server.url}{path}")
@@ -102,9 +106,13 @@ def test_the_presentation_view_passes_the_audit(server, open_page):
     assert blocking_violations(screen) == []
 
 
-def test_the_admin_pages_pass_the_audit(server, open_page):
+def test_the_admin_pages_pass_the_audit_and_load_only_from_the_app(server, open_page):
     code = browser.api_room(server.url, name="Admin-Prüfraum")
+    with people(server.url, code, {"Bob": "3", "Cem": "8"}) as (bob, _cem):
+        assert bob.call("reveal")["ok"]
     page = open_page()
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
     page.goto(f"{server.url}/admin/login")
     page.fill("#username", "admin")
     page.fill("#password", ADMIN_PASSWORD)
@@ -112,5 +120,30 @@ def test_the_admin_pages_pass_the_audit(server, open_page):
     expect(page).to_have_url(f"{server.url}/admin/")
     assert blocking_violations(page) == []
 
-    page.goto(f"{server.url}/admin/rooms/{code}")
+    room = f"{server.url}/admin/rooms/{code}"
+    page.goto(room)
+    page.fill("#add-story #story-title", "Suche nach Kundennummer")
+    page.click("#add-story button[type=submit]")
+    edit_link = page.locator("#story-list .admin-story").get_by_role("link")
+    expect(edit_link).to_have_count(1)
     assert blocking_violations(page) == []
+
+    edit_link.click()
+    expect(page.locator("#story-title")).to_have_value("Suche nach Kundennummer")
+    assert blocking_violations(page) == []
+
+    page.goto(f"{room}/history")
+    expect(page.locator("main")).to_contain_text("Bob")
+    assert blocking_violations(page) == []
+
+    page.goto(f"{room}/import")
+    assert blocking_violations(page) == []
+    page.set_input_files("#file", STORIES_CSV)
+    page.click("#upload button[type=submit]")
+    expect(page.locator("#preview")).to_be_visible()
+    assert blocking_violations(page) == []
+
+    page.goto(f"{server.url}/admin/rooms/AAAAAA")
+    assert blocking_violations(page) == []
+    outside = [url for url in requested if not url.startswith(server.url + "/")]
+    assert outside == []
