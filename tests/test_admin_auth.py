@@ -1,10 +1,17 @@
 """Admin login and logout: credentials, limits, CSRF, cookies and the server marker."""
 
+import base64
+import io
 import logging
+import re
 
+import flask
 import pytest
 
+import admin
 import admin_auth
+import admin_stories
+import admin_transfer
 import database
 import settings
 from tests.admin_client import PASSWORD
@@ -165,6 +172,86 @@ def test_login_without_csrf_token_is_refused_and_changes_nothing(app, client):
     assert "Formular abgelaufen" in answer.get_data(as_text=True)
     assert not logged_in(client)
     assert query(app, "SELECT id FROM admin_sessions") == []
+
+
+def admin_post_rules():
+    """Every state-changing route of the admin blueprints, as Flask registers them."""
+    probe = flask.Flask("probe")
+    for blueprint in ADMIN_BLUEPRINTS:
+        probe.register_blueprint(blueprint)
+    return sorted(
+        rule.rule for rule in probe.url_map.iter_rules() if "POST" in rule.methods
+    )
+
+
+ADMIN_BLUEPRINTS = (
+    admin_auth.auth,
+    admin.dashboard,
+    admin_stories.stories,
+    admin_transfer.transfer,
+)
+TABLES = ("rooms", "stories", "rounds", "participants", "votes", "admin_sessions")
+# A value for every field any admin form reads, so a form that went through
+# would change something.
+FORM = {
+    "name": "Gekapert",
+    "deck": "tshirt",
+    "cards": "1 2 3",
+    "archived": "1",
+    "title": "Gekapert",
+    "description": "",
+    "link": "",
+    "direction": "down",
+    "estimate": "5",
+    "username": USERNAME,
+    "password": PASSWORD,
+    "payload": base64.b64encode(b"Titel\nGekapert\n").decode(),
+    "filename": "storys.csv",
+}
+
+
+def test_every_admin_post_route_is_in_the_csrf_check(app):
+    posted = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "POST" in rule.methods and rule.rule.startswith("/admin")
+    }
+
+    assert posted == set(admin_post_rules())
+
+
+@pytest.mark.parametrize("rule", admin_post_rules())
+def test_an_admin_form_without_csrf_token_is_refused_and_changes_nothing(
+    app, client, make_socket, rule
+):
+    login(client)
+    code = client.post("/api/rooms", json={"name": "Team Blau"}).get_json()["code"]
+    post(client, f"/admin/rooms/{code}/stories", {"title": "Erste"})
+    post(client, f"/admin/rooms/{code}/stories", {"title": "Zweite"})
+    anna = make_socket(app.test_client())
+    answer = anna.emit(
+        "join",
+        {"room": code, "name": "Anna", "client_id": "client-anna-0001"},
+        callback=True,
+    )
+    ids = {
+        "code": code,
+        "story_id": query(app, "SELECT MIN(id) AS id FROM stories")[0]["id"],
+        "participant_id": answer["participant_id"],
+    }
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda part: str(ids[part[1]]), rule)
+    anna.get_received()
+    before = {table: query(app, f"SELECT * FROM {table}") for table in TABLES}
+
+    refused = client.post(
+        path, data={**FORM, "file": (io.BytesIO(b"Titel\nGekapert\n"), "s.csv")}
+    )
+
+    assert refused.status_code == 400, path
+    assert "Formular abgelaufen" in refused.get_data(as_text=True)
+    assert {table: query(app, f"SELECT * FROM {table}") for table in TABLES} == before
+    assert anna.get_received() == []
+    assert logged_in(client)
 
 
 def test_logout_ends_the_session_and_a_captured_cookie_is_refused(app, client):

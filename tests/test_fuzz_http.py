@@ -389,3 +389,136 @@ def test_dashboard_pages_of_unknown_things_are_404(admin, room_code, fuzz_report
         assert answer.status_code == 404, url
 
     attempt()
+
+
+# The login and logout forms, before and after signing in.
+LOGIN_VALUES = st.one_of(
+    st.none(),  # the field is left out
+    st.text(max_size=60),
+    st.text(st.characters(whitelist_categories=["Cc"]), min_size=1, max_size=20),
+    st.integers(1_000, 300_000).map(lambda n: "ä" * n),
+    INVALID_UTF8,
+)
+BAD_TOKENS = st.one_of(
+    st.none(),
+    st.text(max_size=100),
+    INVALID_UTF8,
+    st.integers(1_000, 100_000).map(lambda n: "x" * n),
+)
+BODY_KINDS = ("form", "repeated fields", "file upload", "json")
+
+
+def addresses():
+    """Client addresses; some repeat, so the failed-login limit answers too."""
+    return st.integers(1, 12).map(lambda n: f"10.0.0.{n}")
+
+
+def login_request(kind, token, username, password):
+    """Return test-client arguments that post the login form in `kind` of body."""
+    fields = {
+        key: value
+        for key, value in (
+            ("csrf_token", token),
+            ("username", username),
+            ("password", password),
+        )
+        if value is not None
+    }
+    if kind == "json":
+        text = {
+            k: v.decode("latin-1") if isinstance(v, bytes) else v
+            for k, v in fields.items()
+        }
+        return {"json": text}
+    if kind == "file upload":
+        upload = fields.pop("password", b"")
+        data = upload if isinstance(upload, bytes) else upload.encode()
+        return {"data": {**fields, "password": (io.BytesIO(data), "pw.txt")}}
+    pairs = list(fields.items())
+    if kind == "repeated fields":
+        pairs += [("username", admin_client.USERNAME), ("password", "noch-einmal")]
+    return {
+        "data": urlencode(pairs).encode("ascii"),
+        "content_type": "application/x-www-form-urlencoded",
+    }
+
+
+def admin_sessions(reader):
+    return reader.execute("SELECT id, ended_at FROM admin_sessions").fetchall()
+
+
+def signed_in(client):
+    answer = client.get("/admin/")
+    return answer.status_code == 200
+
+
+def test_bad_logins_are_refused_and_start_no_session(app, client, reader, fuzz_report):
+    token = admin_client.csrf_token(client)
+
+    @FUZZ
+    @given(
+        kind=st.sampled_from(BODY_KINDS),
+        valid_token=st.booleans(),
+        bad_token=BAD_TOKENS,
+        username=LOGIN_VALUES,
+        password=LOGIN_VALUES,
+        address=addresses(),
+    )
+    def attempt(kind, valid_token, bad_token, username, password, address):
+        sent_token = token if valid_token else bad_token
+
+        answer = client.post(
+            "/admin/login",
+            environ_base={"REMOTE_ADDR": address},
+            **login_request(kind, sent_token, username, password),
+        )
+
+        fuzz_report.add("http POST /admin/login")
+        if valid_token and kind != "json":
+            assert answer.status_code in (401, 429), (kind, username, password)
+        else:
+            assert answer.status_code == 400, (kind, sent_token)
+        assert admin_sessions(reader) == []
+        assert not signed_in(client)
+
+    attempt()
+    assert fuzz_report.counts["http POST /admin/login"] >= MIN_TRIED
+    newcomer = app.test_client()
+    newcomer.environ_base["REMOTE_ADDR"] = "192.0.2.200"
+    assert admin_client.login(newcomer).status_code == 302
+    assert signed_in(newcomer)
+
+
+def test_bad_logouts_are_refused_and_change_no_session(app, admin, reader, fuzz_report):
+    stranger = app.test_client()
+    admin_client.csrf_token(stranger)
+    before = admin_sessions(reader)
+
+    @FUZZ
+    @given(
+        token=BAD_TOKENS,
+        extra=st.dictionaries(st.sampled_from(["username", "next", "x"]), LOGIN_VALUES),
+        as_admin=st.booleans(),
+    )
+    def attempt(token, extra, as_admin):
+        client = admin if as_admin else stranger
+        fields = {"csrf_token": token, **extra}
+        body = [(key, value) for key, value in fields.items() if value is not None]
+
+        answer = client.post(
+            "/admin/logout",
+            data=urlencode(body).encode("ascii"),
+            content_type="application/x-www-form-urlencoded",
+        )
+
+        fuzz_report.add("http POST /admin/logout")
+        assert answer.status_code == 400, (token, extra)
+        assert admin_sessions(reader) == before
+        assert signed_in(admin) and not signed_in(stranger)
+
+    attempt()
+    assert fuzz_report.counts["http POST /admin/logout"] >= MIN_TRIED
+    assert admin_client.post(admin, "/admin/logout").status_code == 302
+    assert not signed_in(admin)
+    (session,) = admin_sessions(reader)
+    assert session[1] is not None
