@@ -92,6 +92,8 @@ def test_twenty_people_fit_a_phone_and_a_meeting_room_screen(
 
     reveal(anna)
     expect(anna.locator("#participants .participant-card")).to_have_count(20)
+    expect(anna.locator("#stat-spread")).to_have_text("5 Kartenstufen")
+    assert broken_words(anna.locator("#stat-spread")) == []
     assert horizontal_overflow(anna) == 0
     for name in NAMES[:3]:
         row = row_of(anna, name)
