@@ -191,6 +191,7 @@ def test_copy_link_new_round_timer_observer_and_offline(server, setup):
     expect(card(anna, "5")).to_be_enabled()
     expect(card(anna, "5")).to_have_attribute("aria-pressed", "false")
     expect(row_of(anna, "Anna")).to_have_attribute("data-voted", "false")
+    shot(anna, "new-round")
 
     olga = setup["open"]()
     enter(olga, server.url, code, "Olga", role="observer")
