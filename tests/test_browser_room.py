@@ -169,6 +169,28 @@ def test_digit_keys_pick_by_place_in_a_deck_without_numbers(server, open_page):
     expect(card(anna, "M")).to_have_attribute("aria-pressed", "true")
 
 
+def test_a_mixed_deck_counts_its_numbers_and_lists_its_labels_apart(server, open_page):
+    cards = ["1", "2", "3", "XL", "?"]
+    code = browser.api_room(server.url, deck="custom", cards=cards)
+    anna = open_page()
+    enter(anna, server.url, code, "Anna")
+    with browser.people(server.url, code, {"Bob": "3", "Cem": "XL"}):
+        vote(anna, "1")
+        reveal(anna)
+
+    expect(anna.locator("#stat-count")).to_have_text("2")
+    expect(anna.locator("#stat-average")).to_have_text("2")
+    expect(anna.locator("#result-suggestion")).to_have_text("2")
+    rows = anna.locator("#distribution .bar-row")
+    expect(rows.locator(".bar-label")).to_have_text(["1", "2", "3"])
+    special = anna.locator("#distribution-special .bar-row")
+    expect(special).to_have_count(1)
+    expect(special).to_have_attribute("data-card", "XL")
+    expect(special).to_have_attribute("data-count", "1")
+    expect(special.locator(".tag")).to_have_count(0)
+    expect(anna.locator("#special-votes")).to_be_visible()
+
+
 def test_cards_have_accessible_names(server, open_page):
     code = browser.api_room(server.url)
     anna = open_page()

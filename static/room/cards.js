@@ -21,9 +21,14 @@ export function cardNumber(card) {
   return null;
 }
 
-/** Return the deck's counted cards from low to high: by value, or in deck order. */
+/**
+ * Return the deck's counted cards from low to high: by value, or in deck order.
+ * A numeric deck counts only its number cards; its labels are listed apart.
+ */
 export function rankedCards(cards, numeric) {
-  const counted = cards.filter((card) => !SPECIAL_CARDS.includes(card));
+  const counted = cards.filter(
+    (card) => !SPECIAL_CARDS.includes(card) && (!numeric || cardNumber(card) !== null)
+  );
   if (numeric) {
     counted.sort((a, b) => cardNumber(a) - cardNumber(b));
   }

@@ -98,13 +98,15 @@ export function countedRows(stats, cards) {
   return rows;
 }
 
-/** Return the rows of the special cards (? and ☕), which are never counted. */
+/** Return the rows of uncounted cards: ? and ☕, and the labels of a numeric deck. */
 export function specialRows(stats, cards) {
-  const counts = stats.distribution || {};
-  const special = cards.filter((card) => SPECIAL_CARDS.includes(card) && counts[card] > 0);
+  const counts = stats.specials || {};
+  // Walk the deck, not the keys: keys that look like integers would jump ahead.
+  const special = cards.filter((card) => counts[card] > 0);
   const largest = Math.max(1, ...special.map((card) => counts[card]));
   return special.map((card) => {
-    const row = barRow(card, counts[card], largest, [t(`special_${card}`)]);
+    const tags = SPECIAL_CARDS.includes(card) ? [t(`special_${card}`)] : [];
+    const row = barRow(card, counts[card], largest, tags);
     row.classList.add("is-special");
     return row;
   });
