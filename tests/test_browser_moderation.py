@@ -91,6 +91,10 @@ def test_a_moderator_reserves_control_and_names_another_moderator(server, open_p
     expect(anna.locator("#options-panel")).to_be_visible()
     expect(ben.locator("#options-panel")).to_be_hidden()
     expect(ben.locator("#reveal")).to_be_visible()
+    control = anna.get_by_role("group", name="Wer darf aufdecken, neue Runden starten")
+    expect(control).to_have_accessible_description(
+        "Countdown, Backlog und Erinnerungen bleiben bei den Moderatoren."
+    )
 
     anna.check("#options-form input[name=control][value=moderators]")
     expect(anna.locator("#message")).to_have_text("Raumregeln gespeichert.")
