@@ -1,4 +1,4 @@
-"""The room page rides out a server restart: no reload, the same participant."""
+"""The room page rides out a server restart or crash: no reload, the same person."""
 
 import pytest
 from playwright.sync_api import expect
@@ -8,6 +8,7 @@ from tests.browser import card
 from tests.browser import enter
 from tests.browser import row_of
 from tests.browser import vote
+from tests.servers import AppProcess
 
 pytestmark = browser.needs_chromium
 
@@ -20,7 +21,15 @@ def server(tmp_path_factory):
         yield running
 
 
-def test_the_page_reconnects_after_a_server_restart_as_the_same_person(server):
+@pytest.mark.parametrize(
+    ("end", "shot"),
+    [(AppProcess.stop, ""), (AppProcess.kill, "-after-kill")],
+    ids=["sigterm", "sigkill"],
+)
+def test_the_page_reconnects_after_a_server_restart_as_the_same_person(
+    server, end, shot
+):
+    """The server stops cleanly or is killed as in a crash, then starts again."""
     code = browser.api_room(server.url)
     with browser.chromium() as chromium:
         anna = browser.new_page(chromium, viewport=browser.PHONE)
@@ -35,12 +44,12 @@ def test_the_page_reconnects_after_a_server_restart_as_the_same_person(server):
             ids[label] = me.get_attribute("data-participant-id")
             page.evaluate("window.loadedOnce = true")
 
-        server.stop()
+        end(server)
         for label, (page, language) in pages.items():
             state = page.locator("#connection-state")
             expect(state).to_have_attribute("data-state", "reconnecting")
             expect(page.locator("#connection-text")).to_contain_text(LOST[language])
-            browser.screenshot(page, f"room-{label}-reconnecting")
+            browser.screenshot(page, f"room-{label}-reconnecting{shot}")
 
         server.start()
         for label, (page, _language) in pages.items():
@@ -51,7 +60,7 @@ def test_the_page_reconnects_after_a_server_restart_as_the_same_person(server):
             expect(me).to_have_attribute("data-participant-id", ids[label])
             expect(page.locator("#participants .participant")).to_have_count(2)
             assert page.evaluate("window.loadedOnce") is True
-            browser.screenshot(page, f"room-{label}-reconnected")
+            browser.screenshot(page, f"room-{label}-reconnected{shot}")
         expect(card(anna, "5")).to_have_attribute("aria-pressed", "true")
         expect(row_of(ben, "Anna")).to_have_attribute("data-voted", "true")
         expect(row_of(ben, "Anna")).to_have_attribute("data-online", "true")
