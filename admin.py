@@ -11,6 +11,7 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask_socketio import join_room
 
@@ -170,15 +171,12 @@ def delete(code):
 @dashboard.post("/rooms/<code>/participants/<int:participant_id>/remove")
 def remove_participant(code, participant_id):
     """Take a participant of this room out of it; another room's id answers 404."""
-    found = room_or_404(code)
-    if not room_admin.has_participant(database.get_db(), found, participant_id):
-        abort(404)
+    room_or_404(code)
     try:
         live.remove_participant(code, participant_id)
-    except rooms.RoomError as refused:
-        flash(refused.message, "error")
-    else:
-        flash("Die Person wurde aus dem Raum entfernt.", "success")
+    except rooms.RoomError:
+        abort(404)
+    flash("Die Person wurde aus dem Raum entfernt.", "success")
     return to_room(code, "participants")
 
 
@@ -213,6 +211,7 @@ def on_admin_watch(payload):
     if found is None:
         return live.error("room_not_found", "Diesen Raum gibt es nicht.")
 
+    live.watch_as_admin(request.sid, session[admin_auth.SESSION_KEY])
     join_room(live.channel(found["code"]))
     join_room(live.channel(found["code"], "voter"))
     return {"ok": True, "snapshot": snapshots.snapshot(db, found, "voter")}

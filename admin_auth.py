@@ -27,6 +27,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.security import check_password_hash
 
 import database
+import live
 import settings
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,9 @@ HASH_METHODS = ("scrypt:", "pbkdf2:")
 KEPT_ACROSS_LOGIN = ("own_rooms",)
 
 auth = Blueprint("admin_auth", __name__, url_prefix="/admin")
-limiter = Limiter(get_remote_address, storage_uri="memory://", strategy="moving-window")
+# Counted in the process's memory, or in Redis when MESSAGE_QUEUE links
+# several processes (init_app), so each address has one count everywhere.
+limiter = Limiter(get_remote_address, strategy="moving-window")
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -57,6 +60,9 @@ def init_app(app):
     """Check the password hash, then add the cookie, limiter and login routes."""
     check_hash_setting(app.config["ADMIN_PASSWORD_HASH"])
     app.session_interface = SessionInterface()
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI", app.config["MESSAGE_QUEUE"] or "memory://"
+    )
     limiter.init_app(app)
     app.register_blueprint(auth)
 
@@ -174,6 +180,7 @@ def end_session():
                 " WHERE id = ? AND ended_at IS NULL",
                 (time.time(), session_id),
             )
+        live.end_admin_sockets(session_id)
     fresh_session()
 
 

@@ -138,15 +138,17 @@ def iso_time(timestamp):
 def export_json(code):
     """The room's stories with every round and vote as JSON."""
     room = room_or_404(code)
-    body = green.in_thread(
-        socketio.async_mode, json_export, current_app.config["DB_PATH"], room
-    )
+    where = database.target(current_app.config)
+    if database.blocks_event_loop(where):
+        body = green.in_thread(socketio.async_mode, json_export, where, room)
+    else:
+        body = json_export(where, room)
     return download(body, "application/json", code, "json")
 
 
-def json_export(db_path, room):
-    """Build the JSON export on its own connection; runs outside the event loop."""
-    db = database.connect(db_path)
+def json_export(where, room):
+    """Build the JSON export on its own connection; may run outside the event loop."""
+    db = database.connect(where)
     try:
         entries = room_history.history(db, room["id"])
     finally:

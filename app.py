@@ -14,6 +14,7 @@ if __name__ == "__main__":
     green.patch(os.environ.get("ASYNC_MODE", "eventlet"))
 
 import logging  # noqa: E402
+import re  # noqa: E402
 import sys  # noqa: E402
 
 from flask import Flask  # noqa: E402
@@ -22,13 +23,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: E402
 
 import admin  # noqa: E402
 import commands  # noqa: E402
+import copy_to_postgres  # noqa: E402
 import database  # noqa: E402
 import guide  # noqa: E402
 import i18n  # noqa: E402
+import instances  # noqa: E402
 import live  # noqa: E402
 import room_events  # noqa: E402, F401  (registers the Socket.IO handlers)
 import room_pages  # noqa: E402
-import rooms  # noqa: E402
 import settings  # noqa: E402
 import views  # noqa: E402
 
@@ -51,6 +53,9 @@ def create_app(test_config=None):
     app = Flask(__name__)
     app.config.update(config)
     app.config.update(
+        # Never the interactive debugger or tracebacks in answers, whatever
+        # FLASK_DEBUG says: the server may face a network.
+        DEBUG=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
@@ -60,6 +65,7 @@ def create_app(test_config=None):
     database.init_app(app)
     register_routes(app)
     commands.init_app(app)
+    app.cli.add_command(copy_to_postgres.copy_to_postgres_command)
     init_socketio(app)
     wrap_middleware(app)
     return app
@@ -67,12 +73,22 @@ def create_app(test_config=None):
 
 def configure_logging(level):
     """Send every log record to standard output, one line each."""
-    logging.basicConfig(
-        stream=sys.stdout,
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(OneLineFormatter(LOG_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class OneLineFormatter(logging.Formatter):
+    """Keep a record on one line, its traceback included, for line-based log tools.
+
+    Line breaks inside a record become a literal backslash-n.
+    """
+
+    def format(self, record):
+        return super().format(record).replace("\n", "\\n")
 
 
 def register_routes(app):
@@ -82,6 +98,7 @@ def register_routes(app):
     app.register_blueprint(guide.guide)
     app.register_blueprint(room_pages.room_pages)
     app.register_error_handler(404, views.not_found)
+    app.before_request(views.refuse_forms_that_are_not_utf8)
     csrf.init_app(app)
     csrf.exempt(views.api)
     admin.init_app(app)
@@ -150,34 +167,51 @@ class PrefixMiddleware:
         return self.wsgi_app(environ, start_response)
 
 
+STARTUP_FAILURES = (
+    settings.SettingsError,
+    database.DatabaseNotWritable,
+    database.DatabaseUnavailable,
+    instances.SecondProcessRefused,
+)
+
+
 def main():
     """Serve the app on HOST:PORT until stopped."""
     try:
         app = create_app()
-    except (settings.SettingsError, database.DatabaseNotWritable) as problem:
+        # Here and not in create_app: `flask --app app backup` builds the app
+        # too, while the running server still has its clients connected.
+        live.start_instance(app)
+        if not app.config["DATABASE_URL"]:
+            # `restore` refuses while any process holds this lock
+            app.extensions["serving_lock"] = commands.hold_serving_lock(
+                app.config["DB_PATH"]
+            )
+    except STARTUP_FAILURES as problem:
         logging.basicConfig(stream=sys.stdout, format="%(levelname)s %(message)s")
         log.critical("cannot start: %s", problem)
         sys.exit(1)
 
     log.info(
-        "Planning Poker %s starting: env=%s db=%s async_mode=%s origins=%s on http://%s:%d%s",
+        "Planning Poker %s starting: env=%s db=%s async_mode=%s queue=%s"
+        " origins=%s on http://%s:%d%s",
         __version__,
         app.config["ENV"],
-        os.path.abspath(app.config["DB_PATH"]),
+        database.describe(database.target(app.config)),
         live.socketio.async_mode,
+        redact(app.config["MESSAGE_QUEUE"]) or "none",
         ", ".join(app.config["CORS_ALLOWED_ORIGINS"]) or "same origin only",
         app.config["HOST"],
         app.config["PORT"],
         app.config["URL_PREFIX"] or "/",
     )
-    with app.app_context():
-        # Here and not in create_app: `flask --app app backup` builds the app
-        # too, while the running server still has its clients connected.
-        db = database.get_db()
-        with database.transaction(db):
-            rooms.forget_connections(db)
     live.start_background_tasks(app)
     green.serve(app, live.socketio)
+
+
+def redact(url):
+    """Return a URL with any password replaced by ***."""
+    return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ checkpoint moves them into the main file.
 """
 
 import contextlib
+import fcntl
 import os
-import socket
 import sqlite3
 import time
 
@@ -17,6 +17,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 import database
+import schema
 
 # Tables every database of this app has had since the first schema version.
 REQUIRED_TABLES = ("rooms", "stories", "rounds", "participants", "votes")
@@ -67,10 +68,10 @@ def check_database(path):
     missing = [name for name in REQUIRED_TABLES if name not in tables]
     if version < 1 or missing:
         raise BadDatabase(f"{path} is not a Planning Poker database")
-    if version > database.SCHEMA_VERSION:
+    if version > schema.SCHEMA_VERSION:
         raise BadDatabase(
             f"{path} has schema version {version}, newer than this app's "
-            f"{database.SCHEMA_VERSION}: restore it with the newer app version"
+            f"{schema.SCHEMA_VERSION}: restore it with the newer app version"
         )
     return version
 
@@ -94,15 +95,40 @@ def backup_name(folder):
     return os.path.join(folder, f"poker-{stamp}.db")
 
 
-def app_answers(host, port):
-    """Tell whether something accepts connections on the app's address."""
-    # the wildcard is where the app listens, not where we bind
-    if host in ("0.0.0.0", "::", ""):  # noqa: S104  # nosec B104
-        host = "127.0.0.1"
-    with contextlib.suppress(OSError):
-        with socket.create_connection((host, port), timeout=1):
+def lock_path(db_path):
+    return f"{db_path}.lock"
+
+
+def hold_serving_lock(db_path):
+    """Take the shared lock that tells `restore` an app process serves this file.
+
+    Returns the open lock file; the lock lasts while the process keeps it
+    open, and ends with the process, however it ends.
+    """
+    handle = open(lock_path(db_path), "a")  # noqa: SIM115
+    fcntl.flock(handle, fcntl.LOCK_SH)
+    return handle
+
+
+def database_in_use(db_path):
+    """Tell whether an app process holds the serving lock of the database file."""
+    if not os.path.exists(lock_path(db_path)):
+        return False
+    with open(lock_path(db_path), "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
             return True
     return False
+
+
+def refuse_postgresql(advice):
+    """Stop a SQLite command when the app's data lives in PostgreSQL."""
+    if current_app.config.get("DATABASE_URL"):
+        raise click.ClickException(
+            f"DATABASE_URL is set: the data lives in PostgreSQL; {advice}"
+            " (OPERATIONS.md)"
+        )
 
 
 @click.command("backup")
@@ -110,6 +136,7 @@ def app_answers(host, port):
 @with_appcontext
 def backup_command(dest):
     """Copy the live database to DEST (a file, or a folder for a dated name)."""
+    refuse_postgresql("back it up with pg_dump")
     source = current_app.config["DB_PATH"]
     target = backup_name(dest) if os.path.isdir(dest) else dest
     partial = f"{target}.partial"
@@ -143,13 +170,13 @@ def backup_command(dest):
 @with_appcontext
 def restore_command(src):
     """Replace the database with the backup SRC; the app must be stopped first."""
-    config = current_app.config
-    target = config["DB_PATH"]
+    refuse_postgresql("restore it with pg_restore")
+    target = current_app.config["DB_PATH"]
     version = check_database(src)
-    if app_answers(config["HOST"], config["PORT"]):
+    if database_in_use(target):
         raise click.ClickException(
-            f"something answers on {config['HOST']}:{config['PORT']}: stop the app "
-            "before restoring, then start it again afterwards"
+            f"an app process serves {target}: stop the app before restoring,"
+            " then start it again afterwards"
         )
 
     if os.path.exists(target):

@@ -1,4 +1,11 @@
-"""SQLite access: one connection per request or event, schema and migrations."""
+"""Database access: connections, transactions and migrations.
+
+SQLite at DB_PATH is the default; DATABASE_URL=postgresql://... stores
+everything in PostgreSQL instead (see postgres.py). Either way a request or
+Socket.IO event takes one connection on first use and hands it back when it
+ends; the rest of the app writes SQL with `?` placeholders and reads rows by
+column name.
+"""
 
 import contextlib
 import logging
@@ -8,6 +15,9 @@ import sqlite3
 from flask import current_app
 from flask import g
 
+import postgres
+import schema
+
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
@@ -15,113 +25,78 @@ BUSY_TIMEOUT_MS = 5000
 # at a time and handed on only when its transaction is over.
 IDLE_CONNECTIONS = 8
 
-# Each entry moves the schema one version up; never edit a released entry,
-# append a new one instead. PRAGMA user_version records how far a file got.
-MIGRATIONS = (
-    """
-    CREATE TABLE rooms (
-        id INTEGER PRIMARY KEY,
-        code TEXT NOT NULL UNIQUE,
-        name TEXT NOT NULL,
-        deck TEXT NOT NULL,
-        cards TEXT NOT NULL,
-        options TEXT NOT NULL DEFAULT '{}',
-        version INTEGER NOT NULL DEFAULT 0,
-        archived INTEGER NOT NULL DEFAULT 0,
-        created_at REAL NOT NULL,
-        last_activity REAL NOT NULL
-    );
-    CREATE TABLE stories (
-        id INTEGER PRIMARY KEY,
-        room_id INTEGER NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
-        title TEXT NOT NULL,
-        description TEXT NOT NULL DEFAULT '',
-        link TEXT NOT NULL DEFAULT '',
-        reference TEXT NOT NULL DEFAULT '',
-        position INTEGER NOT NULL,
-        status TEXT NOT NULL DEFAULT 'open',
-        final_estimate TEXT,
-        estimated_by TEXT,
-        estimated_at REAL,
-        created_at REAL NOT NULL
-    );
-    CREATE INDEX stories_by_room ON stories (room_id, position);
-    CREATE TABLE rounds (
-        id INTEGER PRIMARY KEY,
-        room_id INTEGER NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
-        story_id INTEGER REFERENCES stories (id) ON DELETE SET NULL,
-        number INTEGER NOT NULL,
-        revealed INTEGER NOT NULL DEFAULT 0,
-        result TEXT,
-        started_at REAL NOT NULL,
-        first_vote_at REAL,
-        revealed_at REAL
-    );
-    CREATE INDEX rounds_by_room ON rounds (room_id, id);
-    CREATE INDEX rounds_by_story ON rounds (story_id, id);
-    CREATE TABLE participants (
-        id INTEGER PRIMARY KEY,
-        room_id INTEGER NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
-        client_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        role TEXT NOT NULL,
-        is_moderator INTEGER NOT NULL DEFAULT 0,
-        present INTEGER NOT NULL DEFAULT 1,
-        joined_at REAL NOT NULL,
-        last_seen REAL NOT NULL,
-        UNIQUE (room_id, client_id)
-    );
-    CREATE TABLE votes (
-        round_id INTEGER NOT NULL REFERENCES rounds (id) ON DELETE CASCADE,
-        participant_id INTEGER NOT NULL
-            REFERENCES participants (id) ON DELETE CASCADE,
-        value TEXT NOT NULL,
-        cast_at REAL NOT NULL,
-        PRIMARY KEY (round_id, participant_id)
-    );
-    CREATE INDEX votes_by_participant ON votes (participant_id);
-    CREATE TABLE connections (
-        sid TEXT PRIMARY KEY,
-        participant_id INTEGER NOT NULL
-            REFERENCES participants (id) ON DELETE CASCADE,
-        room_id INTEGER NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
-        connected_at REAL NOT NULL
-    );
-    CREATE INDEX connections_by_participant ON connections (participant_id);
-    CREATE INDEX connections_by_room ON connections (room_id);
-    """,
-    """
-    CREATE TABLE admin_sessions (
-        id TEXT PRIMARY KEY,
-        username TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        ended_at REAL
-    );
-    ALTER TABLE rooms ADD COLUMN timer_deadline REAL;
-    ALTER TABLE rooms ADD COLUMN timer_seconds INTEGER;
-    CREATE INDEX rooms_by_timer ON rooms (timer_deadline)
-        WHERE timer_deadline IS NOT NULL;
-    """,
-    """
-    ALTER TABLE stories ADD COLUMN previous_estimate TEXT NOT NULL DEFAULT '';
-    """,
-)
-
-SCHEMA_VERSION = len(MIGRATIONS)
+Error = (sqlite3.Error, postgres.Error)
 
 
 class DatabaseNotWritable(RuntimeError):
     """The database folder or file cannot be written by this process."""
 
 
-def connect(path):
-    """Open a connection with the pragmas every connection of this app needs."""
+class DatabaseUnavailable(RuntimeError):
+    """The PostgreSQL server named by DATABASE_URL does not answer."""
+
+
+class SQLiteConnection(sqlite3.Connection):
+    """A sqlite3 connection that knows how this app begins and orders its changes."""
+
+    kind = "sqlite"
+    # IMMEDIATE takes the write lock at once, before the first read.
+    begin_write = "BEGIN IMMEDIATE"
+    begin_read = "BEGIN"
+
+    def lock_room(self, code):
+        """Nothing to do: BEGIN IMMEDIATE lets one writer in at a time."""
+
+    def lock_schema(self):
+        """Nothing to do: BEGIN IMMEDIATE lets one migration in at a time."""
+
+    def schema_version(self):
+        return self.execute("PRAGMA user_version").fetchone()[0]
+
+    def set_schema_version(self, number):
+        self.execute(f"PRAGMA user_version = {int(number)}")
+
+    def run_schema(self, statement):
+        self.execute(statement)
+
+
+def target(config):
+    """Return where the app's data lives: DATABASE_URL if set, else DB_PATH."""
+    return config.get("DATABASE_URL") or config["DB_PATH"]
+
+
+def describe(where):
+    """Name a database target for logs, without a password."""
+    if postgres.is_url(where):
+        return postgres.describe(where)
+    return os.path.abspath(where)
+
+
+def blocks_event_loop(where):
+    """Tell whether queries to `where` hold up every green thread while they run.
+
+    sqlite3 runs in C without yielding; psycopg waits cooperatively.
+    """
+    return not postgres.is_url(where)
+
+
+def connect(where):
+    """Open a connection to a SQLite file or a PostgreSQL URL."""
+    if postgres.is_url(where):
+        try:
+            return postgres.PostgresConnection(where, BUSY_TIMEOUT_MS // 1000)
+        except postgres.Error as failure:
+            raise DatabaseUnavailable(
+                f"cannot reach {postgres.describe(where)}: {failure}"
+            ) from None
+
     db = sqlite3.connect(
-        path,
+        where,
         timeout=BUSY_TIMEOUT_MS / 1000,
         isolation_level=None,
         # a pooled connection may serve its next event on another thread
         check_same_thread=False,
+        factory=SQLiteConnection,
     )
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA foreign_keys = ON")
@@ -130,8 +105,8 @@ def connect(path):
     return db
 
 
-def migrate(path):
-    """Create or upgrade the database file at `path` to the current schema."""
+def check_writable(path):
+    """Raise DatabaseNotWritable unless this process can write the SQLite file."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     if not os.access(folder, os.W_OK) or (
@@ -141,17 +116,23 @@ def migrate(path):
             f"database folder {folder} is not writable by user id {os.getuid()}"
         )
 
-    db = connect(path)
+
+def migrate(where):
+    """Create or upgrade the database at `where` to the current schema."""
+    if not postgres.is_url(where):
+        check_writable(where)
+    db = connect(where)
     try:
-        db.execute("PRAGMA journal_mode = WAL")
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            with transaction(db):
-                for statement in script.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA user_version = {number}")
-            log.info("database migrated to schema version %d", number)
+        if db.kind == "sqlite":
+            db.execute("PRAGMA journal_mode = WAL")
+        with transaction(db):
+            db.lock_schema()
+            version = db.schema_version()
+            for number in range(version + 1, schema.SCHEMA_VERSION + 1):
+                for statement in schema.statements(schema.MIGRATIONS[number - 1]):
+                    db.run_schema(statement)
+                db.set_schema_version(number)
+                log.info("database migrated to schema version %d", number)
     finally:
         db.close()
 
@@ -159,7 +140,7 @@ def migrate(path):
 @contextlib.contextmanager
 def transaction(db):
     """Run the block as one write transaction, taken before any read."""
-    db.execute("BEGIN IMMEDIATE")
+    db.execute(db.begin_write)
     try:
         yield db
     except BaseException:
@@ -168,16 +149,26 @@ def transaction(db):
     db.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def snapshot_read(db):
+    """Run the block's queries against one consistent state of the database."""
+    db.execute(db.begin_read)
+    try:
+        yield db
+    finally:
+        db.execute("COMMIT")
+
+
 def get_db():
     """Return this request's or event's connection, taking it on first use.
 
     Connections come from the app's pool of idle ones, so an event pays
-    neither for opening a file nor, when the last connection closes, for
-    SQLite's checkpoint of the whole write-ahead log.
+    neither for opening a connection nor, with SQLite, for the checkpoint of
+    the whole write-ahead log that closing the last connection runs.
     """
     if "db" not in g:
         idle = current_app.extensions["database_pool"]
-        g.db = idle.pop() if idle else connect(current_app.config["DB_PATH"])
+        g.db = idle.pop() if idle else connect(target(current_app.config))
     return g.db
 
 
@@ -197,14 +188,30 @@ def is_healthy():
     """Tell whether the database answers a trivial query."""
     try:
         get_db().execute("SELECT 1 FROM rooms LIMIT 1").fetchall()
-    except sqlite3.Error:
+    except (*Error, DatabaseUnavailable):
         log.exception("health check: database does not answer")
+        discard_db()
         return False
     return True
 
 
+def discard_db():
+    """Close this context's connection instead of handing it back."""
+    db = g.pop("db", None)
+    if db is not None:
+        with contextlib.suppress(Error):
+            db.close()
+
+
+def close_idle(app):
+    """Close the connections the app keeps between events."""
+    idle = app.extensions["database_pool"]
+    while idle:
+        idle.pop().close()
+
+
 def init_app(app):
     """Migrate the database and return connections when a context ends."""
-    migrate(app.config["DB_PATH"])
+    migrate(target(app.config))
     app.extensions["database_pool"] = []
     app.teardown_appcontext(close_db)

@@ -21,6 +21,9 @@ def patch(mode):
             warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
             import eventlet
         eventlet.monkey_patch()
+        # psycopg's default wait is C code that eventlet cannot make
+        # cooperative; its selector-based one yields (gevent is detected).
+        os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_selector")
     elif mode == "gevent":
         from gevent import monkey
 
@@ -78,6 +81,8 @@ def serve(app, socketio):
             app,
             log_output=False,
             max_size=app.config["MAX_CONNECTIONS"],
+            # no traceback in the answer when a request fails
+            debug=False,
         )
     elif mode == "gevent":
         from gevent import pywsgi
@@ -87,7 +92,18 @@ def serve(app, socketio):
             app,
             backlog=LISTEN_BACKLOG,
             log=None,
+            # through the app's one-line log format instead of raw stderr
+            error_log=logging.getLogger("gevent"),
         )
         server.serve_forever()
     else:
-        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
+        socketio.run(
+            app,
+            host=host,
+            port=port,
+            allow_unsafe_werkzeug=True,
+            debug=False,
+            use_reloader=False,
+            # Flask's run() would otherwise let FLASK_DEBUG switch debugging on
+            load_dotenv=False,
+        )

@@ -8,6 +8,7 @@ import functools
 import logging
 import threading
 import time
+import weakref
 
 from flask import current_app
 from flask import request
@@ -17,6 +18,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 import database
+import instances
 import room_rules
 import rooms
 import snapshots
@@ -31,13 +33,20 @@ TIMER_CHECK_SECONDS = 0.25
 EVENT_RATE = parse("20/second")
 _event_limiter = MovingWindowRateLimiter(MemoryStorage())
 
-_room_locks = {}
+# This process; connections record it, so they can be forgotten with it.
+instance = instances.Instance.current()
+
+# A lock lives while someone holds or awaits it; an idle room keeps none.
+_room_locks = weakref.WeakValueDictionary()
 background_ticks = 0
 
 
 def room_lock(code):
-    """Return the lock that puts one room's changes into a single order."""
-    return _room_locks.setdefault(code, threading.Lock())
+    """Return the lock that puts this process's changes to one room in order."""
+    lock = _room_locks.get(code)
+    if lock is None:
+        lock = _room_locks.setdefault(code, threading.Lock())
+    return lock
 
 
 def channel(code, role=None):
@@ -81,6 +90,8 @@ def change_room(code, change):
     db = database.get_db()
     with room_lock(code):
         with database.transaction(db):
+            # other processes on the same database wait here (PostgreSQL)
+            db.lock_room(code)
             outcome = change(db, rooms.require_room(db, code))
         broadcast_soon(code)
     return outcome
@@ -132,11 +143,8 @@ def send_states(db, code, pending):
     """Read the room's state in one read transaction and send it to the room."""
     pending.planned = False
     pending.last_sent = time.monotonic()
-    db.execute("BEGIN")
-    try:
+    with database.snapshot_read(db):
         states = room_states(db, code)
-    finally:
-        db.execute("COMMIT")
     for state, to in states:
         socketio.emit("state", state, to=to)
 
@@ -159,8 +167,21 @@ def publish(code):
 
 
 def remove_participant(code, participant_id):
-    """Take a participant out of the room and tell their open connections."""
+    """Take a participant out of the room and tell their open connections.
+
+    Raises RoomError `not_found` when the participant is not in this room;
+    then nobody is told anything. The removed connections leave the room's
+    channels before its new state goes out.
+    """
     db = database.get_db()
+    room = rooms.require_room(db, code)
+    member = db.execute(
+        "SELECT 1 FROM participants WHERE id = ? AND room_id = ?",
+        (participant_id, room["id"]),
+    ).fetchone()
+    if member is None:
+        raise rooms.RoomError("not_found", "Diese Person ist nicht im Raum.")
+
     for sid in rooms.connection_sids(db, participant_id):
         socketio.emit(
             "removed", {"message": "Du wurdest aus dem Raum entfernt."}, to=sid
@@ -170,14 +191,50 @@ def remove_participant(code, participant_id):
 
     def remove(db, room):
         participant = db.execute(
-            "SELECT * FROM participants WHERE id = ? AND room_id = ?",
-            (participant_id, room["id"]),
+            "SELECT * FROM participants WHERE id = ?", (participant_id,)
         ).fetchone()
-        if participant is None:
-            raise rooms.RoomError("not_found", "Diese Person ist nicht im Raum.")
         rooms.leave(db, room, participant)
 
     change_room(code, remove)
+
+
+# Sockets of admin pages connected to this process, so a disconnect can
+# forget them without a query for every other socket.
+_admin_sids = set()
+
+
+def watch_as_admin(sid, session_id):
+    """Record an admin page's socket under its login, so the logout can end it."""
+    db = database.get_db()
+    with database.transaction(db):
+        db.execute(
+            "INSERT INTO admin_sockets (sid, session_id, instance) VALUES (?, ?, ?)"
+            " ON CONFLICT (sid) DO UPDATE SET session_id = excluded.session_id",
+            (sid, session_id, instance.id),
+        )
+    _admin_sids.add(sid)
+
+
+def forget_admin_socket(sid):
+    """Forget a closed admin page socket."""
+    if sid not in _admin_sids:
+        return
+    _admin_sids.discard(sid)
+    db = database.get_db()
+    with database.transaction(db):
+        db.execute("DELETE FROM admin_sockets WHERE sid = ?", (sid,))
+
+
+def end_admin_sockets(session_id):
+    """Disconnect every admin page socket of a login, in whichever process it is."""
+    db = database.get_db()
+    with database.transaction(db):
+        sids = db.execute(
+            "DELETE FROM admin_sockets WHERE session_id = ? RETURNING sid",
+            (session_id,),
+        ).fetchall()
+    for row in sids:
+        socketio.server.disconnect(row["sid"], namespace="/")
 
 
 def end_expired_timers(now):
@@ -197,8 +254,58 @@ def end_expired_timers(now):
         change_room(code, expire)
 
 
+def start_instance(app):
+    """Record this process for its database and forget what gone processes held.
+
+    Raises instances.SecondProcessRefused when another process serves the
+    database without a message queue between the two.
+    """
+    with app.app_context():
+        db = database.get_db()
+        with database.transaction(db):
+            codes = instances.start(
+                db, instance, time.time(), app.config["MESSAGE_QUEUE"]
+            )
+        publish_all(codes)
+
+
+def beat(app):
+    """Tell the database this process lives; show gone processes' people offline.
+
+    If another process took this one for gone, its connections are no
+    longer recorded: it closes them all, and the browsers reconnect and
+    join their rooms again.
+    """
+    with app.app_context():
+        db = database.get_db()
+        with database.transaction(db):
+            codes, taken_for_gone = instances.beat(db, instance, time.time())
+        publish_all(codes)
+    if taken_for_gone:
+        log.warning("this process was taken for gone; its clients reconnect")
+        drop_all_connections()
+
+
+def drop_all_connections():
+    """Close this process's connections as a network failure would.
+
+    Without Engine.IO's close packet, which tells clients not to come back,
+    browsers reconnect by themselves and join their rooms again.
+    """
+    for client in list(socketio.server.eio.sockets.values()):
+        client.close(wait=False, abort=True)
+
+
+def publish_all(codes):
+    for code in codes:
+        try:
+            publish(code)
+        except rooms.RoomError:
+            continue
+
+
 def start_background_tasks(app):
-    """Run the timer check as a cooperative Socket.IO background task."""
+    """Run the timer check and the heartbeat as cooperative background tasks."""
 
     def check_timers():
         global background_ticks
@@ -211,4 +318,13 @@ def start_background_tasks(app):
             except Exception:
                 log.exception("timer check failed")
 
+    def keep_beating():
+        while True:
+            socketio.sleep(instances.BEAT_SECONDS)
+            try:
+                beat(app)
+            except Exception:
+                log.exception("heartbeat failed")
+
     socketio.start_background_task(check_timers)
+    socketio.start_background_task(keep_beating)

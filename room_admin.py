@@ -27,15 +27,6 @@ def overview(db):
     ).fetchall()
 
 
-def has_participant(db, room, participant_id):
-    """Tell whether the participant belongs to the room, present or gone."""
-    row = db.execute(
-        "SELECT 1 FROM participants WHERE id = ? AND room_id = ?",
-        (participant_id, room["id"]),
-    ).fetchone()
-    return row is not None
-
-
 def rename(db, room, raw_name):
     """Give the room a new name of 1 to 200 characters."""
     name = utils.clean_text(raw_name, utils.TITLE_MAX)

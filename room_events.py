@@ -15,6 +15,7 @@ from flask_socketio import leave_room
 
 import admin_auth
 import database
+import live
 import room_rules
 import rooms
 import snapshots
@@ -96,7 +97,14 @@ def on_join(payload):
 
     def join(db, room):
         participant = rooms.join(
-            db, room, client_id, name, role, request.sid, moderator=creator
+            db,
+            room,
+            client_id,
+            name,
+            role,
+            request.sid,
+            moderator=creator,
+            instance=live.instance.id,
         )
         # a voter turning observer may have been the last one the room waited for
         reveal_when_all_voted(db, room)
@@ -307,6 +315,7 @@ def on_watch(payload):
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     """A connection closed: its participant may now be offline."""
+    live.forget_admin_socket(request.sid)
     try:
         room, _participant = rooms.connection_of(database.get_db(), request.sid)
     except rooms.RoomError:

@@ -94,10 +94,11 @@ def touch(db, room_id):
     )
 
 
-def join(db, room, client_id, name, role, sid, moderator=False):
+def join(db, room, client_id, name, role, sid, moderator=False, instance=""):
     """Add or refresh the participant behind `client_id` and bind `sid` to them.
 
     `moderator` makes them a moderator; a rejoin never takes that away.
+    `instance` names the app process that holds the connection.
     """
     now = clock()
     participant = db.execute(
@@ -121,10 +122,10 @@ def join(db, room, client_id, name, role, sid, moderator=False):
             )
 
     db.execute(
-        "INSERT INTO connections (sid, participant_id, room_id, connected_at)"
-        " VALUES (?, ?, ?, ?) ON CONFLICT (sid) DO UPDATE SET"
+        "INSERT INTO connections (sid, participant_id, room_id, connected_at, instance)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (sid) DO UPDATE SET"
         " participant_id = excluded.participant_id, room_id = excluded.room_id",
-        (sid, participant["id"], room["id"], now),
+        (sid, participant["id"], room["id"], now, instance),
     )
     touch(db, room["id"])
     return participant
@@ -260,11 +261,6 @@ def drop_connection(db, sid):
     return db.execute(
         "SELECT code FROM rooms WHERE id = ?", (row["room_id"],)
     ).fetchone()["code"]
-
-
-def forget_connections(db):
-    """Drop every recorded connection; at start-up none of them is alive."""
-    db.execute("DELETE FROM connections")
 
 
 def room_version(db, room_id):

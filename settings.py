@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import secrets
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,13 @@ def _prefix(raw):
     return f"/{raw}" if raw else ""
 
 
+def cookie_name(label):
+    """Name the session cookie after the instance label, so that stage and
+    production on one host keep separate logins even without the setting."""
+    suffix = re.sub(r"[^a-z0-9]+", "_", label.strip().lower()).strip("_")
+    return f"poker_session_{suffix}" if suffix else "poker_session"
+
+
 def load(environ=None):
     """Build the settings mapping from `environ` (default: the process environment)."""
     environ = os.environ if environ is None else environ
@@ -50,6 +58,7 @@ def load(environ=None):
         "SECRET_KEY": environ.get("SECRET_KEY", "").strip(),
         "DB_PATH": environ.get("DB_PATH", "").strip()
         or os.path.join("data", "poker.db"),
+        "DATABASE_URL": environ.get("DATABASE_URL", "").strip(),
         "ADMIN_USERNAME": environ.get("ADMIN_USERNAME", "admin").strip() or "admin",
         "ADMIN_PASSWORD_HASH": environ.get("ADMIN_PASSWORD_HASH", "").strip(),
         "HOST": environ.get("HOST", "127.0.0.1").strip() or "127.0.0.1",
@@ -62,7 +71,7 @@ def load(environ=None):
         "URL_PREFIX": _prefix(environ.get("URL_PREFIX", "")),
         "LOG_LEVEL": environ.get("LOG_LEVEL", "INFO").strip().upper() or "INFO",
         "SESSION_COOKIE_NAME": environ.get("SESSION_COOKIE_NAME", "").strip()
-        or "poker_session",
+        or cookie_name(environ.get("INSTANCE_LABEL", "")),
         "INSTANCE_LABEL": environ.get("INSTANCE_LABEL", "").strip(),
         "MESSAGE_QUEUE": environ.get("MESSAGE_QUEUE", "").strip(),
         "MAX_CONNECTIONS": _number(environ, "MAX_CONNECTIONS", 10000),
@@ -70,6 +79,14 @@ def load(environ=None):
     }
     if "CORS_ALLOWED_ORIGINS" in environ and "*" in settings["CORS_ALLOWED_ORIGINS"]:
         raise SettingsError("CORS_ALLOWED_ORIGINS must list origins; '*' is refused")
+    if settings["DATABASE_URL"] and not settings["DATABASE_URL"].startswith(
+        ("postgres://", "postgresql://")
+    ):
+        raise SettingsError("DATABASE_URL must be a postgresql://... URL")
+    if settings["MESSAGE_QUEUE"] and not settings["MESSAGE_QUEUE"].startswith(
+        ("redis://", "rediss://")
+    ):
+        raise SettingsError("MESSAGE_QUEUE must be a redis://... URL")
     return settings
 
 

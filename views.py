@@ -1,6 +1,8 @@
 """HTTP pages and the JSON API: home, room page, health and rooms."""
 
 import logging
+import re
+from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint
 from flask import abort
@@ -24,6 +26,7 @@ pages = Blueprint("pages", __name__)
 api = Blueprint("api", __name__, url_prefix="/api")
 
 OWN_ROOMS_KEPT = 50
+CARD_SEPARATORS = re.compile(r"[ ,\t\r\n]+")
 
 
 def deck_choices():
@@ -44,7 +47,9 @@ def create_room_from(data):
     deck_id = data.get("deck") or voting_logic.DEFAULT_DECK
     cards = data.get("cards")
     if isinstance(cards, str):
-        cards = [card for card in cards.replace(",", " ").split() if card]
+        # only what a person types between cards; str.split() would also cut
+        # at control characters, which a card must not contain
+        cards = [card for card in CARD_SEPARATORS.split(cards) if card]
 
     db = database.get_db()
     try:
@@ -55,6 +60,24 @@ def create_room_from(data):
     remember_own_room(code)
     log.info("room %s created with deck %s", code, deck_id)
     return code
+
+
+def refuse_forms_that_are_not_utf8():
+    """Answer 400 to a form whose fields are not UTF-8, before anything reads it.
+
+    Werkzeug would keep such bytes percent-encoded in the text, so "Team \\x80"
+    would arrive as the name "Team %80".
+    """
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return None
+    body = request.get_data(cache=True)
+    for field in body.split(b"&"):
+        for part in field.split(b"=", 1):
+            try:
+                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError:
+                abort(400)
+    return None
 
 
 def remember_own_room(code):

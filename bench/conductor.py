@@ -74,7 +74,7 @@ def drive_generators(args, server, deadline, profile_path=None):
     generator's busiest second during the rounds as `cpu.peak_pct`.
     """
     profiler = targets.Profiler(server.process.pid, profile_path, args.profile_idle)
-    sampler = targets.Sampler(server.process.pid)
+    sampler = targets.Sampler(targets.pids_of(server))
     sampler.start()
     context = multiprocessing.get_context("spawn")
     workers = []
@@ -87,7 +87,7 @@ def drive_generators(args, server, deadline, profile_path=None):
                 target=generator.main, args=(child_end, plan), daemon=True
             )
             process.start()
-            watcher = targets.Sampler(process.pid)
+            watcher = targets.Sampler([process.pid])
             watcher.start()
             workers.append((process, parent_end, watcher))
 

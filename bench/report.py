@@ -186,14 +186,21 @@ def render_value(value):
     return f"{value:,}"
 
 
+# Pairs whose quotient the table shows when both ran: (ours, baseline).
+COMPARED = (("python", "node"), ("python-2", "python"))
+
+
+def compared(summaries):
+    """Return the (ours, baseline) pairs of COMPARED that ran."""
+    return [pair for pair in COMPARED if all(name in summaries for name in pair)]
+
+
 def table(summaries):
-    """Return the figures of each server side by side, with python/node ratios."""
+    """Return the figures of each server side by side, with their ratios."""
     names = list(summaries)
-    columns = [f"{name}" for name in names]
-    with_ratio = "python" in summaries and "node" in summaries
-    if with_ratio:
-        columns.append("python/node")
-        quotients = ratios(summaries["python"], summaries["node"])
+    pairs = compared(summaries)
+    columns = [*names, *(f"{ours}/{base}" for ours, base in pairs)]
+    quotients = [ratios(summaries[ours], summaries[base]) for ours, base in pairs]
 
     lines = []
     labels = [label for label, _ in rows(summaries[names[0]])]
@@ -202,8 +209,8 @@ def table(summaries):
     lines.append("".join([" " * width, *(f"{c:>14}" for c in columns)]))
     for label in labels:
         cells = [render_value(values[name].get(label)) for name in names]
-        if with_ratio:
-            quotient = quotients.get(label)
+        for found in quotients:
+            quotient = found.get(label)
             cells.append("-" if quotient is None else f"{quotient:.2f}x")
         lines.append("".join([label.ljust(width), *(f"{c:>14}" for c in cells)]))
     return "\n".join(lines)

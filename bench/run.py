@@ -28,6 +28,13 @@ import report  # noqa: E402
 import targets  # noqa: E402
 
 RESULTS = os.path.join(BENCH, "results")
+SERVER_CHOICES = {
+    "python": ("python",),
+    "python-2": ("python-2",),
+    "node": ("node",),
+    "both": ("python", "node"),
+    "scale": ("python", "python-2"),
+}
 
 
 def parse_args(argv=None):
@@ -42,7 +49,12 @@ def parse_args(argv=None):
         "--burst", action="store_true", help="everyone votes at the same instant"
     )
     parser.add_argument(
-        "--server", choices=("python", "node", "both"), default="python"
+        "--server",
+        choices=tuple(SERVER_CHOICES),
+        default="python",
+        help="python: one process on SQLite; python-2: two on PostgreSQL and"
+        " Redis behind HAProxy; node: the baseline; both: python and node;"
+        " scale: python and python-2",
     )
     parser.add_argument(
         "--async-mode", choices=("eventlet", "gevent"), default="eventlet"
@@ -175,7 +187,7 @@ def describe(args):
 def main(argv=None):
     args = parse_args(argv)
     raise_open_file_limit(2 * args.participants + 1024)
-    kinds = ("python", "node") if args.server == "both" else (args.server,)
+    kinds = SERVER_CHOICES[args.server]
     deadline = time.monotonic() + args.timeout
     config = describe(args)
 
@@ -185,7 +197,8 @@ def main(argv=None):
             for kind in kinds:
                 print(f"run {repeat}/{args.repeat}: {kind} server", file=sys.stderr)
                 wait_for_quiet_machine(args.settle, deadline)
-                profile = args.profile if kind == "python" and repeat == 1 else None
+                profiled = kind == next(k for k in kinds if k.startswith("python"))
+                profile = args.profile if profiled and repeat == 1 else None
                 runs[kind].append(run_once(kind, args, deadline, profile))
     except conductor.BenchTimeout as problem:
         sys.exit(f"stopped after --timeout {args.timeout:g} s: {problem}")
@@ -202,9 +215,9 @@ def main(argv=None):
         print(note)
 
     document = {"config": config, "summary": summaries, "runs": runs}
-    if len(kinds) == 2:
-        document["ratios_python_to_node"] = report.ratios(
-            summaries["python"], summaries["node"]
+    for ours, base in report.compared(summaries):
+        document[f"ratios_{ours}_to_{base}"] = report.ratios(
+            summaries[ours], summaries[base]
         )
     path = args.json or os.path.join(
         RESULTS, datetime.datetime.now().strftime("%Y%m%d-%H%M%S") + ".json"

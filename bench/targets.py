@@ -1,7 +1,7 @@
-"""The servers under test: our `python app.py` and the Node baseline.
+"""The servers under test: our `python app.py`, two of them, and the Node baseline.
 
-Each is started on a free port of 127.0.0.1, watched by a `Sampler` and
-stopped by its own process id.
+Each is started on free ports of 127.0.0.1, watched by a `Sampler` and
+stopped by its own process ids.
 """
 
 import collections
@@ -19,6 +19,8 @@ import requests
 
 from tests.servers import AppProcess
 from tests.servers import free_port
+from tests.services import PostgresCluster
+from tests.stacks import TwoProcesses
 
 NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
 
@@ -31,6 +33,40 @@ def start_python(workdir, async_mode):
         log_path=os.path.join(workdir, "python-server.log"),
     )
     return server.start()
+
+
+class ScaleStack:
+    """Two `python app.py` on PostgreSQL and Redis behind HAProxy, as
+    docker-compose-scale.yml runs them, with a PostgreSQL cluster of its own."""
+
+    def __init__(self, workdir, async_mode):
+        self.workdir = workdir
+        self.async_mode = async_mode
+        self.postgres = PostgresCluster(workdir)
+        self.stack = None
+
+    def start(self):
+        self.postgres.start()
+        env = {"ASYNC_MODE": self.async_mode}
+        self.stack = TwoProcesses(self.workdir, self.postgres, env=env).start()
+        return self
+
+    @property
+    def url(self):
+        return self.stack.url
+
+    @property
+    def process(self):
+        """The first app process, which --profile samples."""
+        return self.stack.apps[0].process
+
+    def pids(self):
+        return [*self.stack.pids(), self.postgres.process.pid]
+
+    def stop(self):
+        if self.stack is not None:
+            self.stack.stop()
+        self.postgres.remove()
 
 
 def install_node_modules():
@@ -89,6 +125,8 @@ def start_server(kind, workdir, async_mode):
     """Start "python" or "node"; the server has `.url`, `.process` and `.stop()`."""
     if kind == "python":
         return start_python(workdir, async_mode)
+    if kind == "python-2":
+        return ScaleStack(workdir, async_mode).start()
     install_node_modules()
     return NodeProcess(workdir).start()
 
@@ -99,16 +137,24 @@ def machine_busy_seconds():
     return sum(times) - times.idle - getattr(times, "iowait", 0.0)
 
 
-class Sampler(threading.Thread):
-    """Sample a process's memory and CPU; read its CPU time at named marks.
+def pids_of(server):
+    """Return the process ids a server runs as."""
+    if hasattr(server, "pids"):
+        return server.pids()
+    return [server.process.pid]
 
-    `peak_cpu_pct` is the busiest one-second window seen, in percent of one
-    core: near 100 a single-threaded process was saturated at that moment.
+
+class Sampler(threading.Thread):
+    """Sample processes' memory and CPU; read their CPU time at named marks.
+
+    Several processes, and the children they start (PostgreSQL's backends),
+    count as one. `peak_cpu_pct` is the busiest one-second window seen, in
+    percent of one core: near 100 a single-threaded process was saturated.
     """
 
-    def __init__(self, pid, interval=0.1):
+    def __init__(self, pids, interval=0.1):
         super().__init__(daemon=True)
-        self.process = psutil.Process(pid)
+        self.roots = [psutil.Process(pid) for pid in pids]
         self.interval = interval
         self.peak_rss = 0
         self.peak_cpu_pct = 0.0
@@ -122,17 +168,34 @@ class Sampler(threading.Thread):
             self.sample()
             self.stopped.wait(self.interval)
 
+    def processes(self):
+        found = list(self.roots)
+        for root in self.roots:
+            with contextlib.suppress(psutil.Error):
+                found += root.children(recursive=True)
+        return found
+
+    def usage(self):
+        """Return (CPU seconds, resident bytes) of all the processes together."""
+        cpu_s = rss = 0
+        for process in self.processes():
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                cpu_s += times.user + times.system
+                rss += process.memory_info().rss
+        return cpu_s, rss
+
     def sample(self):
-        with self.lock, contextlib.suppress(psutil.Error):
+        with self.lock:
             now = time.monotonic()
-            self.peak_rss = max(self.peak_rss, self.process.memory_info().rss)
-            cpu = self.process.cpu_times()
-            self.window.append((now, cpu.user + cpu.system))
+            cpu_s, rss = self.usage()
+            self.peak_rss = max(self.peak_rss, rss)
+            self.window.append((now, cpu_s))
             while now - self.window[0][0] > 1.0:
                 self.window.popleft()
             since, spent = self.window[0]
             if now - since >= 0.9:
-                busy = 100 * (cpu.user + cpu.system - spent) / (now - since)
+                busy = 100 * (cpu_s - spent) / (now - since)
                 self.peak_cpu_pct = max(self.peak_cpu_pct, busy)
 
     def restart_peak(self):
@@ -142,15 +205,10 @@ class Sampler(threading.Thread):
             self.peak_cpu_pct = 0.0
 
     def mark(self, name):
-        """Remember the CPU seconds and memory the process has used up to now."""
+        """Remember the CPU seconds and memory the processes have used up to now."""
         self.sample()
-        with contextlib.suppress(psutil.Error):
-            cpu = self.process.cpu_times()
-            self.marks[name] = {
-                "cpu_s": cpu.user + cpu.system,
-                "rss": self.process.memory_info().rss,
-                "at": time.monotonic(),
-            }
+        cpu_s, rss = self.usage()
+        self.marks[name] = {"cpu_s": cpu_s, "rss": rss, "at": time.monotonic()}
 
     def stop(self):
         self.stopped.set()

@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import glob
 import os
+import re
 import shutil
 import signal
 import socket
@@ -186,7 +187,15 @@ class PrivateDocker:
         )
 
     def build_base_image(self, tag):
-        """Build `tag` from Debian bookworm with mmdebstrap, trusting the host's CAs."""
+        """Build a stand-in for the official image `tag` from the Debian archive.
+
+        The Debian release and the Python minor version come from the tag
+        (`python:3.11-slim-bookworm`); the image trusts the host's CAs, and
+        its Python must have the tag's minor version.
+        """
+        match = re.fullmatch(r"python:(\d+\.\d+)[\d.]*-slim-(\w+)", tag)
+        assert match, f"cannot build a stand-in for {tag}"
+        wanted_python, suite = match.groups()
         hooks = [
             f"--customize-hook=copy-in {path} /usr/local/share/ca-certificates/"
             for path in sorted(glob.glob(HOST_CA_FILES))
@@ -200,7 +209,7 @@ class PrivateDocker:
             [
                 MMDEBSTRAP, "--quiet", "--variant=minbase",
                 "--include=python3,python3-venv,ca-certificates",
-                *hooks, "bookworm", "-",
+                *hooks, suite, "-",
             ],
             stdout=subprocess.PIPE,
         )  # fmt: skip
@@ -218,6 +227,13 @@ class PrivateDocker:
             rootfs.stdout.close()
             rootfs.wait(60)
         assert rootfs.returncode == 0, "mmdebstrap failed"
+        found = self.docker(
+            "run", "--rm", tag, "python", "-c",
+            "import sys; print('%d.%d' % sys.version_info[:2])",
+        ).stdout.strip()  # fmt: skip
+        assert found == wanted_python, (
+            f"Debian {suite} has Python {found}, the FROM line asks {wanted_python}"
+        )
 
     def build(self, tag, context):
         """Build the project's Dockerfile, with registry access through the relay."""

@@ -29,6 +29,13 @@ def replace(text, pattern, new):
     return changed
 
 
+def upstream_pattern(example):
+    """Match an upstream as the example names it: a port on 127.0.0.1, or host:port."""
+    if isinstance(example, int):
+        return rf"127\.0\.0\.1:{example}\b"
+    return re.escape(example) + r"\b"
+
+
 def make_certificate(folder):
     """Write a self-signed certificate for 127.0.0.1 and return its paths."""
     cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
@@ -79,8 +86,8 @@ class Proxy:
         text = replace(
             text, r"ssl_certificate_key \S+;", f"ssl_certificate_key {tls['key']};"
         )
-        for example_port, port in upstreams.items():
-            text = replace(text, rf"127\.0\.0\.1:{example_port}\b", f"127.0.0.1:{port}")
+        for example, port in upstreams.items():
+            text = replace(text, upstream_pattern(example), f"127.0.0.1:{port}")
         if timeout is not None:
             text = replace(
                 text, r"proxy_read_timeout \S+;", f"proxy_read_timeout {timeout}s;"
@@ -128,8 +135,8 @@ class Proxy:
             r"bind :443 ssl crt \S+",
             f"bind 127.0.0.1:{self.https_port} ssl crt {tls['bundle_dir']}/",
         )
-        for example_port, port in upstreams.items():
-            text = replace(text, rf"127\.0\.0\.1:{example_port}\b", f"127.0.0.1:{port}")
+        for example, port in upstreams.items():
+            text = replace(text, upstream_pattern(example), f"127.0.0.1:{port}")
         if timeout is not None:
             for name in ("client", "server", "tunnel"):
                 text = replace(

@@ -87,15 +87,16 @@ class AppProcess:
             return log.read()
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
-        """Stop the process by its own id and wait for it."""
-        if self.process is None or self.process.poll() is not None:
+        """Stop the process by its own id and wait for it; close its log."""
+        if self.process is None:
             return
-        os.kill(self.process.pid, sig)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout)
+        if self.process.poll() is None:
+            os.kill(self.process.pid, sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout)
         self.log.close()
 
     def kill(self):

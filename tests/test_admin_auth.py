@@ -298,13 +298,15 @@ def test_a_session_ends_after_its_lifetime_and_when_the_user_name_changes(app, c
 
 def test_an_open_socket_loses_admin_rights_at_logout(client, make_socket, room_code):
     login(client)
-    sock = make_socket(client)
-    watching = sock.emit("admin_watch", {"room": room_code}, callback=True)
+    watcher, idle = make_socket(client), make_socket(client)
+    watching = watcher.emit("admin_watch", {"room": room_code}, callback=True)
     assert watching["ok"] is True
 
     post(client, "/admin/logout")
-    answer = sock.emit("admin_watch", {"room": room_code}, callback=True)
+    answer = idle.emit("admin_watch", {"room": room_code}, callback=True)
 
+    assert not watcher.is_connected()
+    assert idle.is_connected()
     assert answer == {
         "ok": False,
         "error": "not_allowed",

@@ -1,12 +1,12 @@
 """Dashboard room actions through the real HTTP routes, and what the room hears."""
 
+import contextlib
 import json
 import re
-import sqlite3
-from contextlib import closing
 
 import pytest
 
+import database
 import voting_logic
 from admin_common import local_time
 from tests.admin_client import add_story
@@ -16,6 +16,10 @@ from tests.admin_client import login
 from tests.admin_client import only_states
 from tests.admin_client import post
 from tests.admin_client import query
+from tests.conftest import BOTH
+
+# Every test that builds the app runs on SQLite and on PostgreSQL.
+DATABASES = BOTH
 
 
 @pytest.fixture
@@ -143,7 +147,7 @@ def test_a_revealed_anonymous_round_of_an_older_deck_still_shows(
     moderator.emit("vote", {"value": "?"}, callback=True)
     moderator.emit("reveal", {}, callback=True)
     # a room left like this by a deck change before new rounds were started
-    with closing(sqlite3.connect(app.config["DB_PATH"])) as db, db:
+    with changing(app) as db:
         db.execute(
             "UPDATE rooms SET deck = 'tshirt', cards = ? WHERE code = ?",
             (json.dumps(["XS", "M", "?"]), room_code),
@@ -351,10 +355,21 @@ def test_same_name_people_are_told_apart_in_the_history_and_the_export(
     ]
 
 
+@contextlib.contextmanager
+def changing(app):
+    """A connection of its own to the app's database, in one write transaction."""
+    db = database.connect(database.target(app.config))
+    try:
+        with database.transaction(db):
+            yield db
+    finally:
+        db.close()
+
+
 def fill_backlog(app, code, stories, loose_rounds=0):
     """Give the room numbered stories and revealed rounds without story."""
     result = json.dumps(voting_logic.summarize(("1", "2"), [("Anna", "1")]))
-    with closing(sqlite3.connect(app.config["DB_PATH"])) as db, db:
+    with changing(app) as db:
         (room_id,) = db.execute(
             "SELECT id FROM rooms WHERE code = ?", (code,)
         ).fetchone()

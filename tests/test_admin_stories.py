@@ -14,6 +14,10 @@ from tests.admin_client import only_states
 from tests.admin_client import post
 from tests.admin_client import query
 from tests.admin_client import stories
+from tests.conftest import BOTH
+
+# Every test that builds the app runs on SQLite and on PostgreSQL.
+DATABASES = BOTH
 
 
 @pytest.fixture

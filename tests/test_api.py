@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -11,8 +12,14 @@ import tempfile
 import pytest
 
 import database
+import schema
 import voting_logic
+from tests.conftest import BOTH
 from tests.servers import PROJECT
+from tests.servers import free_port
+
+# Every test that builds the app runs on SQLite and on PostgreSQL.
+DATABASES = BOTH
 
 
 def test_healthz_answers_ok(client):
@@ -22,10 +29,13 @@ def test_healthz_answers_ok(client):
     assert answer.get_json()["status"] == "ok"
 
 
-def test_healthz_is_503_when_the_database_fails(client, app, tmp_path):
+def test_healthz_is_503_when_the_database_fails(client, app, tmp_path, backend):
     broken = tmp_path / "not-a-database"
     broken.write_bytes(b"this is not sqlite" * 100)
     app.config["DB_PATH"] = str(broken)
+    if backend == "postgresql":
+        app.config["DATABASE_URL"] = f"postgresql://poker@127.0.0.1:{free_port()}/x"
+    database.close_idle(app)
 
     answer = client.get("/healthz")
 
@@ -167,7 +177,7 @@ def test_migrations_build_the_schema_from_an_empty_file(tmp_path):
     database.migrate(str(path))
 
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == database.SCHEMA_VERSION
+    assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     assert {"rooms", "stories", "rounds", "participants", "votes"} <= tables
@@ -216,3 +226,17 @@ def test_an_unwritable_database_folder_stops_start_up_with_one_line(tmp_path):
     assert len(lines) == 1
     assert "not writable" in lines[0] and str(folder) in lines[0]
     shutil.rmtree(outer)
+
+
+def test_a_form_field_that_is_not_utf8_is_refused_not_patched_up(app, client):
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text)[1]
+    body = b"csrf_token=" + token.encode() + b"&name=Team+%80&deck=fibonacci"
+
+    answer = client.post(
+        "/", data=body, content_type="application/x-www-form-urlencoded"
+    )
+
+    assert answer.status_code == 400
+    with app.app_context():
+        rooms = database.get_db().execute("SELECT COUNT(*) FROM rooms").fetchone()
+    assert rooms[0] == 0

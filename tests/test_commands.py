@@ -12,6 +12,7 @@ import requests
 
 import database
 import rooms
+import schema
 from app import create_app
 from tests.live_clients import Participant
 from tests.servers import PROJECT
@@ -262,7 +263,7 @@ def test_restore_refuses_a_database_from_a_newer_app_version(tmp_path, cli):
     newer = tmp_path / "newer.db"
     assert cli.invoke(args=["backup", str(newer)]).exit_code == 0
     db = sqlite3.connect(newer)
-    db.execute(f"PRAGMA user_version = {database.SCHEMA_VERSION + 1}")
+    db.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION + 1}")
     db.close()
 
     result = cli.invoke(args=["restore", str(newer)])
@@ -271,15 +272,31 @@ def test_restore_refuses_a_database_from_a_newer_app_version(tmp_path, cli):
     assert "newer than this app's" in result.output
 
 
-def test_restore_refuses_while_the_app_answers_on_its_port(tmp_path):
+def test_restore_refuses_while_an_app_process_serves_the_database(tmp_path):
     db_path = tmp_path / "poker.db"
     backup = tmp_path / "good.db"
 
     with running_app(str(db_path)) as server:
         requests.post(f"{server.url}/api/rooms", json={"name": "Live"}, timeout=5)
         assert run_flask(db_path, "backup", str(backup)).returncode == 0
-        result = run_flask(db_path, "restore", str(backup), port=server.port)
+        # another port, as in a one-off container with its own network
+        result = run_flask(db_path, "restore", str(backup), port=free_port())
 
     assert result.returncode == 1
-    assert f"something answers on 127.0.0.1:{server.port}" in result.stderr
+    assert f"an app process serves {db_path}: stop the app" in result.stderr
     assert room_names(db_path) == ["Live"]
+
+
+def test_restore_works_once_the_app_was_killed(tmp_path):
+    db_path = tmp_path / "poker.db"
+    backup = tmp_path / "good.db"
+    with running_app(str(db_path)) as server:
+        requests.post(f"{server.url}/api/rooms", json={"name": "Gesichert"})
+        assert run_flask(db_path, "backup", str(backup)).returncode == 0
+        requests.post(f"{server.url}/api/rooms", json={"name": "Danach"})
+        server.kill()
+
+    result = run_flask(db_path, "restore", str(backup))
+
+    assert result.returncode == 0, result.stderr
+    assert room_names(db_path) == ["Gesichert"]

@@ -76,7 +76,7 @@ class Deployment:
         self.engine = engine
         self.folder = folder
 
-    def compose(self, *args, stdin=None):
+    def compose(self, *args, stdin=None, check=True):
         return subprocess.run(
             [
                 COMPOSE, "--file", os.path.join(PROJECT, "docker-compose-multi.yml"),
@@ -85,7 +85,7 @@ class Deployment:
             env=self.engine.env,
             stdin=stdin,
             capture_output=True,
-            check=True,
+            check=check,
             timeout=180,
         )  # fmt: skip
 
@@ -330,19 +330,21 @@ def test_restore_as_documented_brings_back_the_backup(deployment, tmp_path):
     (backup,) = tmp_path.glob("planning-poker-prod-*.db")
     dropped = deployment.new_room(prod, "Nach dem Backup").json()["code"]
     one_off = ("run", "--rm", "--no-deps", "-T", "planning-poker-prod")
+    restore = ("flask", "--app", "app", "restore", "/app/data/restore.db")
 
-    deployment.compose("stop", "planning-poker-prod")
     with open(backup, "rb") as copy:
         deployment.compose(
             *one_off, "sh", "-c", "cat > /app/data/restore.db", stdin=copy
         )
-    restored = deployment.compose(
-        *one_off, "flask", "--app", "app", "restore", "/app/data/restore.db"
-    )
+    while_running = deployment.compose(*one_off, *restore, check=False)
+    deployment.compose("stop", "planning-poker-prod")
+    restored = deployment.compose(*one_off, *restore)
     deployment.compose(*one_off, "rm", "/app/data/restore.db")
     deployment.compose("start", "planning-poker-prod")
     deployment.wait_answering()
 
+    assert while_running.returncode == 1
+    assert b"an app process serves /app/data/poker.db" in while_running.stderr
     assert b"restored /app/data/restore.db" in restored.stdout
     assert deployment.request("GET", prod, f"/api/rooms/{kept}").status_code == 200
     assert deployment.request("GET", prod, f"/api/rooms/{dropped}").status_code == 404

@@ -11,6 +11,7 @@ from werkzeug.security import generate_password_hash
 
 from tests.conftest import needs_tool
 from tests.containers import COMPOSE
+from tests.proxies import HAPROXY
 from tests.servers import PROJECT
 
 EXAMPLES = (".env.prod.example", ".env.stage.example")
@@ -95,15 +96,17 @@ def compose_folder(tmp_path):
     return tmp_path
 
 
-def compose_config(folder, **variables):
+def compose_config(folder, compose_file="docker-compose-multi.yml", **variables):
     env = {
-        key: value for key, value in os.environ.items() if not key.startswith("POKER_")
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("POKER_", "POSTGRES_"))
     }
     answer = subprocess.run(
         [
             COMPOSE,
             "--file",
-            os.path.join(PROJECT, "docker-compose-multi.yml"),
+            os.path.join(PROJECT, compose_file),
             "--project-directory",
             str(folder),
             "config",
@@ -173,3 +176,54 @@ def test_backup_script_is_valid_bash():
 
     assert check.returncode == 0, check.stderr
     assert os.access(os.path.join(PROJECT, "backup.sh"), os.X_OK)
+
+
+@pytest.fixture
+def scale_folder(compose_folder):
+    """The scale-out stack's env file, filled in from the production example."""
+    (compose_folder / ".env.scale").write_text(
+        (compose_folder / ".env.prod").read_text()
+    )
+    return compose_folder
+
+
+@needs_tool(COMPOSE)
+def test_scale_compose_links_both_apps_to_postgresql_and_redis(scale_folder):
+    config = compose_config(
+        scale_folder, "docker-compose-scale.yml", POSTGRES_PASSWORD="geheim"
+    )
+
+    url = "postgresql://poker:geheim@postgres:5432/poker"
+    assert config_values(config, "DATABASE_URL") == [url, url]
+    assert config_values(config, "MESSAGE_QUEUE") == ["redis://redis:6379/0"] * 2
+    assert config_values(config, "ADMIN_PASSWORD_HASH") == [ADMIN_HASH, ADMIN_HASH]
+    assert config_values(config, "container_name") == [
+        "planning-poker-app1",
+        "planning-poker-app2",
+        "planning-poker-haproxy",
+        "planning-poker-postgres",
+        "planning-poker-redis",
+    ]
+    assert config.count("healthcheck:") == 5
+    assert re.findall(r"- (\S+:\d+:8080/tcp)", config) == ["0.0.0.0:5000:8080/tcp"]
+    assert "poker-postgres-data:/var/lib/postgresql/data" in config
+
+
+@needs_tool(COMPOSE)
+def test_scale_compose_refuses_to_run_without_a_database_password(scale_folder):
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        compose_config(scale_folder, "docker-compose-scale.yml")
+
+    assert "set POSTGRES_PASSWORD" in refused.value.stderr
+
+
+@needs_tool(HAPROXY)
+def test_the_haproxy_configurations_for_scale_out_are_valid(tmp_path):
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(project_file("deploy/haproxy-compose-scale.cfg"))
+
+    check = subprocess.run(
+        [HAPROXY, "-c", "-f", str(config)], capture_output=True, text=True
+    )
+
+    assert check.returncode == 0, check.stdout + check.stderr

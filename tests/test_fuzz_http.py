@@ -96,6 +96,8 @@ FORM_NAME_BAD = (
     INVISIBLE
     | too_long(utils.TITLE_MAX)
     | st.integers(201, 400).map(lambda n: b"\xff" * n)
+    # a short name with bytes that are not UTF-8: refused, not patched up
+    | INVALID_UTF8.map(lambda junk: b"Team " + junk)
 )
 CREATE_FORM_BAD = one_bad_field(
     {"name": "Team", "deck": "fibonacci"},
@@ -208,12 +210,16 @@ def test_unknown_room_codes_are_404(client, room_code, fuzz_report):
             return
         quoted = quote(raw, safe="")
 
+        # an encoded slash may first be redirected to the merged path
         answers = [
-            client.get(f"/join?code={quoted}"),
-            client.get(f"/join?code={quote(invalid_bytes)}"),
-            client.get(f"/r/{quoted}"),
-            client.get(f"/r/{quote(invalid_bytes)}"),
-            client.get(f"/api/rooms/{quoted}"),
+            client.get(url, follow_redirects=True)
+            for url in (
+                f"/join?code={quoted}",
+                f"/join?code={quote(invalid_bytes, safe='')}",
+                f"/r/{quoted}",
+                f"/r/{quote(invalid_bytes, safe='')}",
+                f"/api/rooms/{quoted}",
+            )
         ]
 
         fuzz_report.add("http GET /join, /r, /api/rooms")
@@ -396,14 +402,14 @@ LOGIN_VALUES = st.one_of(
     st.none(),  # the field is left out
     st.text(max_size=60),
     st.text(st.characters(whitelist_categories=["Cc"]), min_size=1, max_size=20),
-    st.integers(1_000, 300_000).map(lambda n: "ä" * n),
+    st.integers(1_000, 20_000).map(lambda n: "ä" * n),
     INVALID_UTF8,
 )
 BAD_TOKENS = st.one_of(
     st.none(),
     st.text(max_size=100),
     INVALID_UTF8,
-    st.integers(1_000, 100_000).map(lambda n: "x" * n),
+    st.integers(1_000, 20_000).map(lambda n: "x" * n),
 )
 BODY_KINDS = ("form", "repeated fields", "file upload", "json")
 
@@ -474,10 +480,14 @@ def test_bad_logins_are_refused_and_start_no_session(app, client, reader, fuzz_r
         )
 
         fuzz_report.add("http POST /admin/login")
-        if valid_token and kind != "json":
+        # a form field that is not UTF-8 is refused before the login looks at it
+        not_utf8_form = kind in ("form", "repeated fields") and any(
+            isinstance(value, bytes) for value in (username, password)
+        )
+        if valid_token and kind != "json" and not not_utf8_form:
             assert answer.status_code in (401, 429), (kind, username, password)
         else:
-            assert answer.status_code == 400, (kind, sent_token)
+            assert answer.status_code == 400, (kind, sent_token, username, password)
         assert admin_sessions(reader) == []
         assert not signed_in(client)
 

@@ -5,6 +5,10 @@ import logging
 import pytest
 
 import rooms
+from tests.conftest import BOTH
+
+# Every test that builds the app runs on SQLite and on PostgreSQL.
+DATABASES = BOTH
 
 
 def join(sock, code, name="Anna", client_id="client-anna-0001", role="voter"):

@@ -84,3 +84,53 @@ def test_log_level_warning_leaves_out_the_info_lines(tmp_path):
     assert "joined room" not in log
     assert "starting:" not in log
     assert "WARNING admin_auth: failed admin login from 127.0.0.1" in log
+
+
+def failing_app(tmp_path, monkeypatch, **env):
+    """An app whose /boom route raises, built as the environment says."""
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    app = app_module.create_app(
+        {"SECRET_KEY": "test-secret", "DB_PATH": str(tmp_path / "poker.db")}
+    )
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("kaputt\nzweite Zeile")
+
+    return app
+
+
+def test_an_error_and_its_traceback_are_one_line(tmp_path, monkeypatch, capsys):
+    app = failing_app(tmp_path, monkeypatch)
+    capsys.readouterr()
+
+    answer = app.test_client().get("/boom")
+
+    (line,) = capsys.readouterr().out.splitlines()
+    assert answer.status_code == 500
+    assert LINE.match(line)
+    assert " ERROR app: Exception on /boom [GET]\\nTraceback" in line
+    assert "RuntimeError: kaputt\\nzweite Zeile" in line
+
+
+def test_flask_debug_never_turns_on_the_debugger(tmp_path, monkeypatch):
+    app = failing_app(tmp_path, monkeypatch, FLASK_DEBUG="1", FLASK_ENV="development")
+
+    answer = app.test_client().get("/boom")
+
+    assert app.debug is False
+    assert answer.status_code == 500
+    assert b"Traceback" not in answer.data and b"kaputt" not in answer.data
+
+
+def test_the_threading_server_runs_without_debugger_or_reloader(tmp_path):
+    env = {"ASYNC_MODE": "threading", "FLASK_DEBUG": "1"}
+    with running_app(str(tmp_path / "poker.db"), env=env) as server:
+        requests.get(f"{server.url}/healthz", timeout=5)
+        log = server.read_log()
+
+    assert "async_mode=threading" in log
+    assert "Debugger is active" not in log
+    assert "Debug mode: on" not in log
+    assert "Restarting with" not in log

@@ -15,7 +15,7 @@ import requests
 from werkzeug.security import generate_password_hash
 
 from tests.conftest import needs_tool
-from tests.live_clients import Participant
+from tests.live_clients import TLSParticipant
 from tests.proxies import HAPROXY
 from tests.proxies import NGINX
 from tests.proxies import make_certificate
@@ -109,7 +109,7 @@ def new_room(session, base_url, name="Team Proxy"):
 
 
 def member_through(proxy, https, code, name="Anna", path="socket.io", **options):
-    member = Participant(proxy.url, name, http_session=https, **options)
+    member = TLSParticipant(proxy.url, name, cert=https.verify, **options)
     member.connect(path=path)
     member.join(code)
     return member
@@ -118,10 +118,7 @@ def member_through(proxy, https, code, name="Anna", path="socket.io", **options)
 def upgraded_transport(member, timeout=5):
     """Return the member's transport once the upgrade from polling has had its time.
 
-    The client starts on long polling and upgrades in the background. Once,
-    under full load, an event sent by python-engineio's client in the middle
-    of that switch never got its ack; this test is about the upgrade through
-    the proxy, so it lets the switch finish first.
+    The client starts on long polling and upgrades in the background.
     """
     deadline = time.monotonic() + timeout
     while member.sio.transport() != "websocket" and time.monotonic() < deadline:

@@ -165,7 +165,7 @@ def vote_steadily(member, stop, latencies, refused):
         stop.wait(0.1)
 
 
-def test_votes_are_acked_while_a_large_export_runs(server, admin, people):
+def test_votes_are_acked_while_a_large_export_runs(server, admin, people, figures):
     big = create_room(server, "Großer Backlog")
     fill_history(server.db_path, big)
     code = create_room(server, "Daily")
@@ -217,15 +217,17 @@ def test_votes_are_acked_while_a_large_export_runs(server, admin, people):
         f"{kind} {size / 1e6:.1f} MB in {seconds:.2f} s"
         for kind, seconds, size in exports
     )
-    print(
-        f"\nexport of {BIG_STORIES} stories x {ROUNDS_PER_STORY} rounds x"
+    figures(
+        f"export of {BIG_STORIES} stories x {ROUNDS_PER_STORY} rounds x"
         f" {VOTERS_PER_ROUND} votes: {sizes}\n"
         f"vote acks before: {milliseconds(calm)} ({len(calm)} votes);"
         f" during the exports: {milliseconds(during)} ({len(during)} votes)"
     )
 
 
-def test_admin_edits_through_the_dashboard_during_vote_bursts(server, admin, people):
+def test_admin_edits_through_the_dashboard_during_vote_bursts(
+    server, admin, people, figures
+):
     code = create_room(server, "Burst")
     crowd = [people(f"Burst {n}") for n in range(20)]
     for member in crowd:
@@ -282,7 +284,7 @@ def test_admin_edits_through_the_dashboard_during_vote_bursts(server, admin, peo
     finally:
         stored.close()
     assert titles == len(edits)
-    print(
-        f"\n60 votes in 3 bursts of 20 while the admin saved {2 * len(edits)}"
+    figures(
+        f"60 votes in 3 bursts of 20 while the admin saved {2 * len(edits)}"
         " dashboard forms: 0 errors"
     )

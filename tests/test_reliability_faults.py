@@ -13,20 +13,22 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-import socketio
 
+from tests.live_clients import CARDS
+from tests.live_clients import SHORT_ACK
 from tests.live_clients import Participant
+from tests.live_clients import Voter
 from tests.servers import PROJECT
 from tests.servers import AppProcess
 
-CARDS = ("1", "2", "3", "5", "8", "13")
-SHORT_ACK = 1.5
+ASYNC_MODES = ["eventlet", "gevent"]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@pytest.fixture(scope="module", params=ASYNC_MODES)
+def server(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("faults")
-    process = AppProcess(str(folder / "poker.db")).start()
+    env = {"ASYNC_MODE": request.param}
+    process = AppProcess(str(folder / "poker.db"), env=env).start()
     yield process
     process.stop()
 
@@ -54,55 +56,6 @@ def people():
         list(pool.map(Participant.close, opened))
 
 
-class Voter(threading.Thread):
-    """Vote again and again, ten times a second, and log what the server said.
-
-    Each entry is (value, outcome): the ack, or None when no ack came (the
-    vote may or may not have been stored).
-    """
-
-    def __init__(self, member, running, stopping):
-        super().__init__(daemon=True)
-        self.member = member
-        self.running = running
-        self.stopping = stopping
-        self.idle = threading.Event()
-        self.log = []
-
-    def run(self):
-        turn = 0
-        while not self.stopping.is_set():
-            if not self.running.is_set():
-                self.idle.set()
-                self.running.wait()
-                self.idle.clear()
-                continue
-            value = CARDS[(turn + self.member.participant_id) % len(CARDS)]
-            turn += 1
-            try:
-                outcome = self.member.sio.call(
-                    "vote", {"value": value}, timeout=SHORT_ACK
-                )
-            except socketio.exceptions.SocketIOError:
-                outcome = None
-            self.log.append((value, outcome))
-            self.stopping.wait(0.1)
-        self.idle.set()
-
-    def acked(self):
-        return sum(1 for _value, outcome in self.log if outcome)
-
-    def possible_values(self):
-        """Return what the database may hold: the last acked vote or a later unacked."""
-        possible = {None}
-        for value, outcome in self.log:
-            if outcome is None:
-                possible.add(value)
-            elif outcome["ok"]:
-                possible = {value}
-        return possible
-
-
 def stored_votes(db_path, code):
     """Check the file's integrity, then return {participant id: card} of the round."""
     db = sqlite3.connect(db_path)
@@ -127,8 +80,12 @@ def wait_until(condition, timeout=20):
         time.sleep(0.02)
 
 
-def test_kill_9_keeps_every_acknowledged_vote_and_clients_carry_on(tmp_path, people):
-    server = AppProcess(str(tmp_path / "poker.db")).start()
+@pytest.mark.parametrize("async_mode", ASYNC_MODES)
+def test_kill_9_keeps_every_acknowledged_vote_and_clients_carry_on(
+    tmp_path, people, async_mode, figures
+):
+    env = {"ASYNC_MODE": async_mode}
+    server = AppProcess(str(tmp_path / "poker.db"), env=env).start()
     running, stopping = threading.Event(), threading.Event()
     voters = []
     try:
@@ -177,8 +134,8 @@ def test_kill_9_keeps_every_acknowledged_vote_and_clients_carry_on(tmp_path, peo
     after = stored_votes(server.db_path, code)
     for voter in voters:
         assert after[voter.member.participant_id] in voter.possible_values()
-    print(
-        f"\nkill -9 with 20 voters: {sum(acked_before)} votes acked before the crash,"
+    figures(
+        f"kill -9 with 20 voters: {sum(acked_before)} votes acked before the crash,"
         f" {sum(v.acked() for v in voters) - sum(acked_before)} after the restart"
     )
 
@@ -228,7 +185,7 @@ def timed_ack(answers):
     return lambda answer: answers.put((answer, time.monotonic() - sent))
 
 
-def test_database_is_locked_never_reaches_a_user(server, people):
+def test_database_is_locked_never_reaches_a_user(server, people, figures):
     code = create_room(server)
     crowd = [people(server, f"Burst {n}") for n in range(20)]
     for member in crowd:
@@ -286,8 +243,8 @@ def test_database_is_locked_never_reaches_a_user(server, people):
     refused = [answer for answer, _seconds in answers if not answer["ok"]]
     assert refused == []
     slowest = max(seconds for _answer, seconds in answers)
-    print(
-        f"\n60 votes in 3 bursts while {len(admin_commits)} admin transactions held"
+    figures(
+        f"60 votes in 3 bursts while {len(admin_commits)} admin transactions held"
         f" the write lock: 0 errors, slowest ack {slowest * 1000:.0f} ms"
     )
 
@@ -300,7 +257,9 @@ def room_row_id(db_path, code):
         db.close()
 
 
-def test_the_timer_task_keeps_ticking_while_twenty_clients_vote(server, people):
+def test_the_timer_task_keeps_ticking_while_twenty_clients_vote(
+    server, people, figures
+):
     code = create_room(server)
     team = [people(server, f"Ticker {n}") for n in range(20)]
     for member in team:
@@ -327,8 +286,8 @@ def test_the_timer_task_keeps_ticking_while_twenty_clients_vote(server, people):
 
     ticks = after["background_ticks"] - before["background_ticks"]
     expected = elapsed / 0.25
-    print(
-        f"\nbackground ticks: {ticks} in {elapsed:.2f} s (expected about"
+    figures(
+        f"background ticks: {ticks} in {elapsed:.2f} s (expected about"
         f" {expected:.0f}) while 20 clients cast {votes} votes"
     )
     assert votes >= 100

@@ -1,17 +1,24 @@
-"""Against a real `python app.py`: one order per room, every vote counted once."""
+"""Against real app processes: one order per room, every vote counted once.
+
+Each test runs on one process with SQLite, then on two processes behind
+HAProxy on PostgreSQL and Redis.
+"""
 
 import collections
 import queue
-import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 
+from tests.conftest import needs_tool
 from tests.live_clients import Participant
-from tests.servers import AppProcess
+from tests.proxies import HAPROXY
+from tests.services import POSTGRES
+from tests.services import REDIS_SERVER
+from tests.stacks import OneProcess
+from tests.stacks import TwoProcesses
 
 RACES = 50
 CROWD = 50
@@ -21,17 +28,35 @@ NUMERIC_CARDS = ("1", "2", "3", "5", "8", "13")
 EVENTS_PER_SECOND = 18
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@pytest.fixture(
+    scope="module",
+    params=[
+        "one process",
+        "one process under gevent",
+        pytest.param(
+            "two processes",
+            marks=[needs_tool(POSTGRES), needs_tool(REDIS_SERVER), needs_tool(HAPROXY)],
+        ),
+    ],
+)
+def server(request, tmp_path_factory):
+    """The default deployment, under gevent, then two processes behind HAProxy."""
     folder = tmp_path_factory.mktemp("ordering")
-    process = AppProcess(str(folder / "poker.db")).start()
-    yield process
-    process.stop()
+    if request.param == "one process":
+        stack = OneProcess(folder)
+    elif request.param == "one process under gevent":
+        stack = OneProcess(folder, env={"ASYNC_MODE": "gevent"})
+    else:
+        stack = TwoProcesses(folder, request.getfixturevalue("postgres"))
+    try:
+        yield stack.start()
+    finally:
+        stack.stop()
 
 
 @pytest.fixture
 def room(server):
-    answer = requests.post(f"{server.url}/api/rooms", json={"name": "Race"}, timeout=5)
+    answer = server.http.post(f"{server.url}/api/rooms", json={"name": "Race"})
     assert answer.status_code == 201
     return answer.json()["code"]
 
@@ -42,9 +67,8 @@ def people(server):
     opened = []
 
     def open_one(name, **kwargs):
-        member = Participant(server.url, name, **kwargs).connect(
-            transports=["websocket"]
-        )
+        member = Participant(server.url, name, **server.client_options(), **kwargs)
+        member.connect(transports=["websocket"])
         opened.append(member)
         return member
 
@@ -69,7 +93,7 @@ class Pacer:
 
 
 def room_snapshot(server, code):
-    answer = requests.get(f"{server.url}/api/rooms/{code}", timeout=5)
+    answer = server.http.get(f"{server.url}/api/rooms/{code}", timeout=5)
     assert answer.status_code == 200
     return answer.json()
 
@@ -90,7 +114,9 @@ def votes_of(state):
     return {p["id"]: p["vote"] for p in state["participants"]}
 
 
-def test_a_vote_racing_a_reveal_ends_the_same_for_everyone(server, room, people):
+def test_a_vote_racing_a_reveal_ends_the_same_for_everyone(
+    server, room, people, figures
+):
     team = [people(f"P{number}") for number in range(6)]
     for member in team:
         member.join(room)
@@ -142,7 +168,7 @@ def test_a_vote_racing_a_reveal_ends_the_same_for_everyone(server, room, people)
         assert fresh[0]["round"] == {"number": race + 2, "revealed": False}
 
     assert sum(outcomes.values()) == RACES
-    print(f"\n{RACES} vote/reveal races: {dict(outcomes)}")
+    figures(f"{RACES} vote/reveal races: {dict(outcomes)}")
 
 
 def test_fifty_simultaneous_votes_are_each_counted_once(server, room, people):
@@ -168,22 +194,18 @@ def test_fifty_simultaneous_votes_are_each_counted_once(server, room, people):
     assert stats["count"] == CROWD
     assert stats["distribution"] == dict(collections.Counter(cards.values()))
     assert votes_of(revealed[0]) == cards
-    db = sqlite3.connect(server.db_path)
-    try:
-        rows = db.execute(
-            "SELECT p.client_id, COUNT(*) FROM participants p JOIN rooms r"
-            " ON r.id = p.room_id WHERE r.code = ? GROUP BY p.client_id",
-            (room,),
-        ).fetchall()
-        counted = db.execute(
-            "SELECT COUNT(*) FROM votes WHERE round_id ="
-            " (SELECT MAX(id) FROM rounds WHERE room_id ="
-            " (SELECT id FROM rooms WHERE code = ?))",
-            (room,),
-        ).fetchone()[0]
-    finally:
-        db.close()
-    assert sorted(rows) == sorted((member.client_id, 1) for member in crowd)
+    rows = server.query(
+        "SELECT p.client_id, COUNT(*) FROM participants p JOIN rooms r"
+        " ON r.id = p.room_id WHERE r.code = ? GROUP BY p.client_id",
+        (room,),
+    )
+    counted = server.query(
+        "SELECT COUNT(*) FROM votes WHERE round_id ="
+        " (SELECT MAX(id) FROM rounds WHERE room_id ="
+        " (SELECT id FROM rooms WHERE code = ?))",
+        (room,),
+    )[0][0]
+    assert sorted(map(tuple, rows)) == sorted((m.client_id, 1) for m in crowd)
     assert counted == CROWD
 
 

@@ -9,8 +9,12 @@ import live
 import room_events
 import room_history
 import rooms
+from tests.conftest import BOTH
 from tests.test_live_events import join
 from tests.test_live_events import states
+
+# Every test that builds the app runs on SQLite and on PostgreSQL.
+DATABASES = BOTH
 
 
 @pytest.fixture

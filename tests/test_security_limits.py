@@ -220,7 +220,7 @@ def test_malformed_frames_never_reach_others_or_stop_the_server(
     assert requests.get(f"{server.url}/healthz", timeout=5).json()["status"] == "ok"
 
 
-def test_a_flooding_client_is_limited_and_the_room_goes_on(server, room, pair):
+def test_a_flooding_client_is_limited_and_the_room_goes_on(server, room, pair, figures):
     anna, mallory = pair
     answers = queue.Queue()
     started = time.monotonic()
@@ -243,8 +243,8 @@ def test_a_flooding_client_is_limited_and_the_room_goes_on(server, room, pair):
     refused = [a for a in flood if not a["ok"]]
     assert {a["error"] for a in refused} == {"rate_limited"}
     assert 1 <= len(accepted) <= 20 * (int(elapsed) + 1)
-    print(
-        f"\nflood of 100 votes in {elapsed:.2f} s: {len(accepted)} accepted,"
+    figures(
+        f"flood of 100 votes in {elapsed:.2f} s: {len(accepted)} accepted,"
         f" {len(refused)} rate_limited; the neighbour's acks took"
         f" {', '.join(f'{s * 1000:.0f}' for s in latencies)} ms"
     )

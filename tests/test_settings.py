@@ -102,6 +102,36 @@ def test_listed_origins_are_kept_without_spaces_or_trailing_slashes():
     )
 
 
+@pytest.mark.parametrize(
+    ("label", "cookie"),
+    [
+        ("", "poker_session"),
+        ("STAGE", "poker_session_stage"),
+        ("Test-Instanz 2", "poker_session_test_instanz_2"),
+    ],
+)
+def test_the_session_cookie_is_named_after_the_instance_label(label, cookie):
+    assert settings.load({"INSTANCE_LABEL": label})["SESSION_COOKIE_NAME"] == cookie
+
+
+def test_a_session_cookie_name_that_is_set_wins_over_the_label():
+    loaded = settings.load({"INSTANCE_LABEL": "STAGE", "SESSION_COOKIE_NAME": "mine"})
+
+    assert loaded["SESSION_COOKIE_NAME"] == "mine"
+
+
+@pytest.mark.parametrize(
+    ("key", "raw"),
+    [
+        ("DATABASE_URL", "sqlite:///data/poker.db"),
+        ("MESSAGE_QUEUE", "amqp://queue.intern"),
+    ],
+)
+def test_scale_out_urls_of_another_kind_are_refused_by_name(key, raw):
+    with pytest.raises(settings.SettingsError, match=key):
+        settings.load({key: raw})
+
+
 @pytest.mark.parametrize("secret", ["", "   "])
 def test_production_without_secret_key_stops_with_one_clear_line(secret):
     config = settings.load({"FLASK_ENV": "production", "SECRET_KEY": secret})
