@@ -33,15 +33,69 @@ def free_port():
     raise RuntimeError("no free port found")
 
 
-class AppProcess:
+class ServerProcess:
+    """A server process on a port of 127.0.0.1 that logs to a file and is
+    stopped by its own process id."""
+
+    name = "server"
+    stop_signal = signal.SIGTERM
+
+    def __init__(self, port, log_path):
+        self.port = port
+        self.log_path = log_path
+        self.process = None
+
+    def launch(self, command, timeout, **options):
+        """Start `command` and wait until `ready()`; stop it again if it never is."""
+        self.log = open(self.log_path, "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            command, stdout=self.log, stderr=subprocess.STDOUT, **options
+        )
+        try:
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def wait_ready(self, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early:\n{self.read_log()}")
+            if self.ready():
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name} not ready in {timeout} s:\n{self.read_log()}")
+
+    def read_log(self):
+        with open(self.log_path, encoding="utf-8", errors="replace") as log:
+            return log.read()
+
+    def stop(self, sig=None, timeout=10):
+        """Stop the server by its own process id; SIGKILL it after `timeout` s."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            os.kill(self.process.pid, sig or self.stop_signal)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout)
+        self.log.close()
+
+
+class AppProcess(ServerProcess):
     """One `python app.py` process on 127.0.0.1 with its own database."""
 
+    name = "server"
+
     def __init__(self, db_path, port=None, env=None, log_path=None):
+        port = port or free_port()
+        super().__init__(port, log_path or f"{db_path}.{port}.log")
         self.db_path = db_path
-        self.port = port or free_port()
         self.extra_env = env or {}
-        self.log_path = log_path or f"{db_path}.{self.port}.log"
-        self.process = None
 
     @property
     def url(self):
@@ -60,44 +114,13 @@ class AppProcess:
             PYTHONUNBUFFERED="1",
         )
         env.update(self.extra_env)
-        self.log = open(self.log_path, "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "app.py"],
-            cwd=PROJECT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self.wait_healthy(timeout)
-        return self
+        command = [sys.executable, "app.py"]
+        return self.launch(command, timeout, cwd=PROJECT, env=env)
 
-    def wait_healthy(self, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.read_log()}")
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            time.sleep(0.1)
-        raise RuntimeError(f"server not healthy in {timeout} s:\n{self.read_log()}")
-
-    def read_log(self):
-        with open(self.log_path, encoding="utf-8", errors="replace") as log:
-            return log.read()
-
-    def stop(self, sig=signal.SIGTERM, timeout=10):
-        """Stop the process by its own id and wait for it; close its log."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            os.kill(self.process.pid, sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout)
-        self.log.close()
+    def ready(self):
+        with contextlib.suppress(requests.RequestException):
+            return requests.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        return False
 
     def kill(self):
         """Kill the process with SIGKILL, as a crash would."""

@@ -14,8 +14,8 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 
+from tests.servers import ServerProcess
 from tests.servers import free_port
 
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -37,59 +37,6 @@ POSTGRES_BIN = newest_postgres_bin()
 POSTGRES = os.path.join(POSTGRES_BIN or "/usr/lib/postgresql/<version>/bin", "postgres")
 
 
-class ServerProcess:
-    """A server process that logs to a file in its folder and stops by its own id."""
-
-    name = "server"
-    stop_signal = signal.SIGTERM
-
-    def __init__(self, folder):
-        self.folder = str(folder)
-        self.port = free_port()
-        self.log_path = os.path.join(self.folder, f"{self.name}.log")
-        self.process = None
-
-    def launch(self, command, timeout, **options):
-        """Start `command` and wait until `ready()`; stop it again if it never is."""
-        self.log = open(self.log_path, "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            command, stdout=self.log, stderr=subprocess.STDOUT, **options
-        )
-        try:
-            self.wait_ready(timeout)
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def wait_ready(self, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early:\n{self.read_log()}")
-            if self.ready():
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.name} not ready in {timeout} s:\n{self.read_log()}")
-
-    def read_log(self):
-        with open(self.log_path, encoding="utf-8", errors="replace") as log:
-            return log.read()
-
-    def stop(self, timeout=10):
-        """Stop the server by its own process id; SIGKILL it after `timeout` s."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            os.kill(self.process.pid, self.stop_signal)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout)
-        self.log.close()
-
-
 class PostgresCluster(ServerProcess):
     """A throwaway PostgreSQL cluster whose superuser `poker` needs no password."""
 
@@ -99,7 +46,8 @@ class PostgresCluster(ServerProcess):
     def __init__(self, folder):
         if POSTGRES_BIN is None:
             raise RuntimeError("PostgreSQL is not installed (package postgresql)")
-        super().__init__(folder)
+        self.folder = str(folder)
+        super().__init__(free_port(), os.path.join(self.folder, "postgres.log"))
         self.data = None
         # PostgreSQL refuses to run as root, so root hands it to Debian's user.
         self.owner = {}
@@ -187,6 +135,10 @@ class RedisServer(ServerProcess):
     """A Redis server that keeps its data in memory only."""
 
     name = "redis"
+
+    def __init__(self, folder):
+        self.folder = str(folder)
+        super().__init__(free_port(), os.path.join(self.folder, "redis.log"))
 
     @property
     def url(self):

@@ -15,7 +15,8 @@ from tests.browser import vote
 pytestmark = browser.needs_chromium
 
 AXE_SOURCE = os.path.join(os.path.dirname(__file__), "vendor", "axe.min.js")
-STORIES_CSV = os.path.join(os.path.dirname(__file__), "data", "stories-plain.csv")
+TESTS = os.path.dirname(os.path.dirname(__file__))
+STORIES_CSV = os.path.join(TESTS, "data", "stories-plain.csv")
 ADMIN_PASSWORD = "ein-langes-test-passwort"
 BLOCKING = ("serious", "critical")
 RUN_AXE = """
@@ -38,25 +39,10 @@ def server(tmp_path_factory):
         yield running
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with browser.chromium() as running:
-        yield running
-
-
 @pytest.fixture
-def open_page(chromium):
+def open_page(open_page):
     """Return a factory of pages that may run axe: the test injects its script."""
-    contexts = []
-
-    def open_(**options):
-        page = browser.new_page(chromium, bypass_csp=True, **options)
-        contexts.append(page.context)
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
+    return lambda **options: open_page(bypass_csp=True, **options)
 
 
 def blocking_violations(page):

@@ -22,22 +22,15 @@ def server(tmp_path_factory):
         yield running
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with browser.chromium() as running:
-        yield running
-
-
 @pytest.fixture
-def admin_page(server, chromium):
-    page = browser.new_page(chromium)
+def admin_page(server, open_page):
+    page = open_page()
     page.goto(f"{server.url}/admin/login")
     page.fill("#username", "admin")
     page.fill("#password", ADMIN_PASSWORD)
     page.click("#login-form button[type=submit]")
     expect(page).to_have_url(f"{server.url}/admin/")
-    yield page
-    page.context.close()
+    return page
 
 
 @pytest.mark.parametrize(

@@ -43,32 +43,6 @@ def went_wrong(request):
     return request.response().status >= 400
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with browser.running_server(tmp_path_factory) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser.chromium() as running:
-        yield running
-
-
-@pytest.fixture
-def open_page(chromium):
-    contexts = []
-
-    def open_(**options):
-        page = browser.new_page(chromium, **options)
-        contexts.append(page.context)
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
 @pytest.fixture
 def full_room(server):
     """A room with 19 people from Python who have all voted."""

@@ -34,32 +34,17 @@ Date.now = () => realNow() + 3600 * 1000;
 """
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with browser.running_server(tmp_path_factory) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser.chromium() as running:
-        yield running
-
-
 @pytest.fixture
-def open_page(chromium):
-    contexts = []
+def open_page(open_page):
+    """Return a factory of pages that may run `script` before the page's own."""
 
     def open_(script=None, **options):
-        page = browser.new_page(chromium, **options)
+        page = open_page(**options)
         if script:
             page.add_init_script(script)
-        contexts.append(page.context)
         return page
 
-    yield open_
-    for context in contexts:
-        context.close()
+    return open_
 
 
 @pytest.fixture

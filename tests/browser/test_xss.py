@@ -73,12 +73,6 @@ def server(tmp_path_factory):
         yield running
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with browser.chromium() as running:
-        yield running
-
-
 @pytest.fixture
 def dialogs():
     """Every alert, confirm or prompt any page of the test opened."""
@@ -86,23 +80,19 @@ def dialogs():
 
 
 @pytest.fixture
-def open_page(chromium, dialogs):
+def open_page(open_page, dialogs):
     """Return a factory of pages, each its own person, whose dialogs are recorded."""
-    contexts = []
 
     def record(dialog):
         dialogs.append(f"{dialog.type}: {dialog.message}")
         dialog.dismiss()
 
     def open_():
-        page = browser.new_page(chromium, bypass_csp=True)
+        page = open_page(bypass_csp=True)
         page.on("dialog", record)
-        contexts.append(page.context)
         return page
 
-    yield open_
-    for context in contexts:
-        context.close()
+    return open_
 
 
 @pytest.fixture

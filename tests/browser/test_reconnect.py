@@ -17,6 +17,7 @@ LOST = {"de": "Verbindung verloren", "en": "Connection lost"}
 
 @pytest.fixture
 def server(tmp_path_factory):
+    """A server of each test's own: the test stops it and starts it again."""
     with browser.running_server(tmp_path_factory) as running:
         yield running
 

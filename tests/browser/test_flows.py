@@ -61,18 +61,6 @@ TEXTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with browser.running_server(tmp_path_factory) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser.chromium() as running:
-        yield running
-
-
 @pytest.fixture(params=SETUPS)
 def setup(request, chromium):
     """Open pages with one width, language and theme; name screenshots after it."""

@@ -2,7 +2,6 @@
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests import browser
@@ -14,33 +13,6 @@ from tests.browser import screenshot
 from tests.browser import vote
 
 pytestmark = browser.needs_chromium
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with browser.running_server(tmp_path_factory) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with browser.chromium() as running:
-        yield running
-
-
-@pytest.fixture
-def open_page(chromium):
-    """Return a factory of pages, each its own person; all are closed afterwards."""
-    contexts = []
-
-    def open_(**options):
-        page = browser.new_page(chromium, **options)
-        contexts.append(page.context)
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
 
 
 def test_two_people_vote_and_both_see_the_revealed_cards_and_result(server, open_page):
