@@ -163,6 +163,7 @@ def delete(code):
     )
     for channel in channels:
         live.socketio.close_room(channel)
+    live.forget_room(found["code"])
     log.info("room %s deleted by the admin", found["code"])
     flash(f"Der Raum „{found['name']}“ ist gelöscht.", "success")
     return redirect(url_for("admin.index"))

@@ -55,6 +55,16 @@ class SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app):
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
 
+    def get_signing_serializer(self, app):
+        """Build the cookie's serializer once per app, not for every request:
+        each Socket.IO event is a request to Flask too, and under load the
+        rebuilding cost more than reading the cookie."""
+        serializer = app.extensions.get("session_serializer")
+        if serializer is None:
+            serializer = super().get_signing_serializer(app)
+            app.extensions["session_serializer"] = serializer
+        return serializer
+
 
 def init_app(app):
     """Check the password hash, then add the cookie, limiter and login routes."""

@@ -8,45 +8,44 @@ import functools
 import logging
 import threading
 import time
-import weakref
 
 from flask import current_app
 from flask import request
 from flask_socketio import SocketIO
-from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 import database
 import instances
 import room_rules
 import rooms
 import snapshots
+from event_limit import EventLimit
 
 log = logging.getLogger(__name__)
 
 socketio = SocketIO()
 
-TIMER_CHECK_SECONDS = 0.25
-# One connection may send this many events; more are refused, so a runaway
-# client cannot crowd out the others in its room.
-EVENT_RATE = parse("20/second")
-_event_limiter = MovingWindowRateLimiter(MemoryStorage())
+event_limit = EventLimit()
 
 # This process; connections record it, so they can be forgotten with it.
 instance = instances.Instance.current()
 
-# A lock lives while someone holds or awaits it; an idle room keeps none.
-_room_locks = weakref.WeakValueDictionary()
-background_ticks = 0
+# One lock per room this process has changed; unknown codes never get one
+# (on_join checks the room first), deleted rooms drop theirs (forget_room).
+_room_locks = {}
 
 
 def room_lock(code):
     """Return the lock that puts this process's changes to one room in order."""
     lock = _room_locks.get(code)
     if lock is None:
-        lock = _room_locks.setdefault(code, threading.Lock())
+        lock = _room_locks[code] = threading.Lock()
     return lock
+
+
+def forget_room(code):
+    """Drop what this process keeps about a deleted room."""
+    _room_locks.pop(code, None)
+    _broadcasts.pop(code, None)
 
 
 def channel(code, role=None):
@@ -67,7 +66,7 @@ def acknowledged(handler):
 
     @functools.wraps(handler)
     def wrapper(payload=None, *extra):
-        if not _event_limiter.hit(EVENT_RATE, "socket", request.sid):
+        if not event_limit.allow(request.sid):
             return error("rate_limited", "Zu viele Anfragen. Bitte kurz warten.")
         if extra or not isinstance(payload, dict):
             return invalid_payload()
@@ -111,30 +110,35 @@ _broadcasts = {}
 
 
 def broadcast_soon(code):
-    """Send the room's state now, or within the broadcast window if one just went.
+    """Plan a send of the room's state: right after this event, or once the
+    broadcast window since the last send has passed.
 
-    Called with the room's lock held. The first change after a quiet spell
-    goes out at once; changes that follow within BROADCAST_WINDOW seconds
-    share one later send, which carries the state as it is by then. Each
-    send reads the state under the room's lock, so clients always receive
-    the room's states in the order the changes were made.
+    Called with the room's lock held. The send runs as a background task
+    after the events already waiting, so a burst of votes in one room shares
+    one state; within BROADCAST_WINDOW seconds of a send, changes wait for
+    one later send. Each send reads the state under the room's lock, so
+    clients receive the room's states in the order the changes were made.
+    A window of 0 sends at once, inside the event (the tests rely on it).
     """
     window = current_app.config["BROADCAST_WINDOW"]
     pending = _broadcasts.setdefault(code, _Broadcast())
-    if pending.planned:
-        return
-    wait = pending.last_sent + window - time.monotonic()
-    if wait <= 0:
+    if not window:
         send_states(database.get_db(), code, pending)
+        return
+    if pending.planned:
         return
 
     pending.planned = True
+    wait = max(0.0, pending.last_sent + window - time.monotonic())
     app = current_app._get_current_object()
 
     def send_later():
         socketio.sleep(wait)
-        with app.app_context(), room_lock(code):
-            send_states(database.get_db(), code, pending)
+        with app.app_context():
+            # the connection before the lock: whoever holds the lock has one
+            db = database.get_db()
+            with room_lock(code):
+                send_states(db, code, pending)
 
     socketio.start_background_task(send_later)
 
@@ -235,96 +239,3 @@ def end_admin_sockets(session_id):
         ).fetchall()
     for row in sids:
         socketio.server.disconnect(row["sid"], namespace="/")
-
-
-def end_expired_timers(now):
-    """End every countdown that has reached zero; reveal where the room says so."""
-    db = database.get_db()
-    for code in room_rules.rooms_with_expired_timers(db, now):
-
-        def expire(db, room):
-            if room["timer_deadline"] is None or room["timer_deadline"] > now:
-                return
-            room_rules.stop_timer(db, room)
-            revealed = rooms.current_round(db, room["id"])["revealed"]
-            if room_rules.options(room)["timer_reveals"] and not revealed:
-                rooms.reveal(db, room)
-                log.info("room %s revealed by its timer", room["code"])
-
-        change_room(code, expire)
-
-
-def start_instance(app):
-    """Record this process for its database and forget what gone processes held.
-
-    Raises instances.SecondProcessRefused when another process serves the
-    database without a message queue between the two.
-    """
-    with app.app_context():
-        db = database.get_db()
-        with database.transaction(db):
-            codes = instances.start(
-                db, instance, time.time(), app.config["MESSAGE_QUEUE"]
-            )
-        publish_all(codes)
-
-
-def beat(app):
-    """Tell the database this process lives; show gone processes' people offline.
-
-    If another process took this one for gone, its connections are no
-    longer recorded: it closes them all, and the browsers reconnect and
-    join their rooms again.
-    """
-    with app.app_context():
-        db = database.get_db()
-        with database.transaction(db):
-            codes, taken_for_gone = instances.beat(db, instance, time.time())
-        publish_all(codes)
-    if taken_for_gone:
-        log.warning("this process was taken for gone; its clients reconnect")
-        drop_all_connections()
-
-
-def drop_all_connections():
-    """Close this process's connections as a network failure would.
-
-    Without Engine.IO's close packet, which tells clients not to come back,
-    browsers reconnect by themselves and join their rooms again.
-    """
-    for client in list(socketio.server.eio.sockets.values()):
-        client.close(wait=False, abort=True)
-
-
-def publish_all(codes):
-    for code in codes:
-        try:
-            publish(code)
-        except rooms.RoomError:
-            continue
-
-
-def start_background_tasks(app):
-    """Run the timer check and the heartbeat as cooperative background tasks."""
-
-    def check_timers():
-        global background_ticks
-        while True:
-            socketio.sleep(TIMER_CHECK_SECONDS)
-            background_ticks += 1
-            try:
-                with app.app_context():
-                    end_expired_timers(time.time())
-            except Exception:
-                log.exception("timer check failed")
-
-    def keep_beating():
-        while True:
-            socketio.sleep(instances.BEAT_SECONDS)
-            try:
-                beat(app)
-            except Exception:
-                log.exception("heartbeat failed")
-
-    socketio.start_background_task(check_timers)
-    socketio.start_background_task(keep_beating)

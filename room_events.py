@@ -46,6 +46,9 @@ EVENTS = (
 )
 
 clock = time.time
+# The room each of this process's connections joined, so an event finds its
+# room's lock before it asks the database; the database stays the judge.
+joined_rooms = {}
 
 
 def change_own_room(change, rule=None):
@@ -54,16 +57,18 @@ def change_own_room(change, rule=None):
     `rule(room, participant, admin)` may refuse first, inside the same
     transaction, so a permission is checked against the current state.
     """
-    room, _participant = rooms.connection_of(database.get_db(), request.sid)
+    code = joined_rooms.get(request.sid)
+    if code is None:
+        raise rooms.RoomError("not_joined", "Bitte zuerst einem Raum beitreten.")
     admin = admin_auth.is_admin()
 
     def bound(db, room):
-        _room, participant = rooms.connection_of(db, request.sid)
+        participant = rooms.participant_of(db, request.sid, room["id"])
         if rule is not None:
             rule(room, participant, admin)
         return change(db, room, participant)
 
-    return change_room(room["code"], bound)
+    return change_room(code, bound)
 
 
 def moderator_only(room, participant, admin):
@@ -91,6 +96,8 @@ def on_join(payload):
         return error("invalid_name", "Bitte einen Namen mit 1 bis 40 Zeichen angeben.")
     if not utils.is_client_id(client_id) or role not in rooms.ROLES:
         return invalid_payload()
+    if rooms.find_room(database.get_db(), code) is None:
+        return error("room_not_found", "Diesen Raum gibt es nicht.")
 
     leave_previous_room(code)
     creator = code in session.get("own_rooms", ())
@@ -111,6 +118,7 @@ def on_join(payload):
         return participant
 
     participant = change_room(code, join)
+    joined_rooms[request.sid] = code
     for role_name in rooms.ROLES:
         leave_room(channel(code, role_name))
     join_room(channel(code))
@@ -292,6 +300,7 @@ def on_leave(payload):
         reveal_when_all_voted(db, room)
 
     change_own_room(leave)
+    joined_rooms.pop(request.sid, None)
     return {"ok": True}
 
 
@@ -315,7 +324,9 @@ def on_watch(payload):
 @socketio.on("disconnect")
 def on_disconnect(reason=None):
     """A connection closed: its participant may now be offline."""
+    live.event_limit.forget(request.sid)
     live.forget_admin_socket(request.sid)
+    joined_rooms.pop(request.sid, None)
     try:
         room, _participant = rooms.connection_of(database.get_db(), request.sid)
     except rooms.RoomError:

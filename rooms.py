@@ -5,6 +5,7 @@ Every function takes an open connection; the caller wraps changes in
 are applied one after the other.
 """
 
+import functools
 import json
 import time
 
@@ -61,7 +62,13 @@ def require_room(db, code):
 
 
 def room_cards(room):
-    return tuple(json.loads(room["cards"]))
+    return cards_from_json(room["cards"])
+
+
+@functools.lru_cache(maxsize=1024)
+def cards_from_json(text):
+    """Return a deck stored as JSON as a tuple; rooms share a few decks."""
+    return tuple(json.loads(text))
 
 
 def current_round(db, room_id):
@@ -143,6 +150,19 @@ def connection_of(db, sid):
         "SELECT * FROM participants WHERE id = ?", (row["participant_id"],)
     ).fetchone()
     return room, participant
+
+
+def participant_of(db, sid, room_id):
+    """Return the participant bound to a Socket.IO session in the room, else
+    raise `not_joined`."""
+    participant = db.execute(
+        "SELECT p.* FROM connections c JOIN participants p ON p.id = c.participant_id"
+        " WHERE c.sid = ? AND c.room_id = ?",
+        (sid, room_id),
+    ).fetchone()
+    if participant is None:
+        raise RoomError("not_joined", "Bitte zuerst einem Raum beitreten.")
+    return participant
 
 
 def connection_sids(db, participant_id):

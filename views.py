@@ -13,8 +13,8 @@ from flask import request
 from flask import session
 from flask import url_for
 
+import background
 import database
-import live
 import rooms
 import snapshots
 import utils
@@ -127,7 +127,7 @@ def room(code):
 @pages.get("/healthz")
 def healthz():
     if database.is_healthy():
-        return jsonify(status="ok", background_ticks=live.background_ticks)
+        return jsonify(status="ok", background_ticks=background.ticks)
     return jsonify(status="error"), 503
 
 
@@ -159,6 +159,11 @@ def api_room(code):
 
 def api_error(code, message, status):
     return jsonify(error=code, message=message), status
+
+
+def not_routed():
+    """Answer 404: Socket.IO's middleware serves this path before Flask does."""
+    abort(404)
 
 
 def not_found(_error):

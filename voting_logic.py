@@ -5,6 +5,7 @@ exact fractions so that neither rounding nor the order of the votes can change
 a result.
 """
 
+import functools
 import math
 import re
 import unicodedata
@@ -63,6 +64,12 @@ class DeckError(ValueError):
 def _card_value(card) -> Fraction | None:
     if not isinstance(card, str):
         return None
+    return _parse_card(card)
+
+
+# Decks have a few cards each, and every vote and result reads them again.
+@functools.lru_cache(maxsize=4096)
+def _parse_card(card: str) -> Fraction | None:
     text = card.strip()
     if len(text) == 1 and unicodedata.name(text, "").startswith("VULGAR FRACTION"):
         text = unicodedata.normalize("NFKC", text).replace("\u2044", "/")

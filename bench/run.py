@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -184,8 +185,18 @@ def describe(args):
     }
 
 
+def stop_on_sigterm():
+    """Let SIGTERM unwind like Ctrl-C, so every server started is stopped."""
+
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv=None):
     args = parse_args(argv)
+    stop_on_sigterm()
     raise_open_file_limit(2 * args.participants + 1024)
     kinds = SERVER_CHOICES[args.server]
     deadline = time.monotonic() + args.timeout

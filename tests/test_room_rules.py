@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+import background
 import database
-import live
 import room_events
 import room_history
 import rooms
@@ -248,9 +248,9 @@ def test_timer_deadline_is_shared_and_ends_at_zero(app, team, frozen_clock):
     (state,) = states(vera)
     assert state["timer"] == {"deadline": frozen_clock[0] + 90, "seconds": 90}
     with app.test_request_context():
-        live.end_expired_timers(frozen_clock[0] + 89)
+        background.end_expired_timers(frozen_clock[0] + 89)
         assert states(vera) == []
-        live.end_expired_timers(frozen_clock[0] + 90)
+        background.end_expired_timers(frozen_clock[0] + 90)
     (ended,) = states(vera)
     assert ended["timer"] is None
     assert ended["round"]["revealed"] is False
@@ -264,7 +264,7 @@ def test_timer_reveals_at_zero_when_the_room_says_so(app, team, frozen_clock):
     vera.get_received()
 
     with app.test_request_context():
-        live.end_expired_timers(frozen_clock[0] + 31)
+        background.end_expired_timers(frozen_clock[0] + 31)
 
     (state,) = states(vera)
     assert state["round"]["revealed"] is True
