@@ -9,6 +9,7 @@ import base64
 import datetime
 import json
 import logging
+import textwrap
 
 from flask import Response
 from flask import abort
@@ -19,7 +20,6 @@ from flask import request
 
 import backlog
 import database
-import green
 import room_history
 import rooms
 import story_csv
@@ -136,36 +136,59 @@ def iso_time(timestamp):
 
 @transfer.get("/rooms/<code>/export.json")
 def export_json(code):
-    """The room's stories with every round and vote as JSON."""
+    """The room's stories with every round and vote as JSON, sent as it is built."""
     room = room_or_404(code)
-    where = database.target(current_app.config)
-    if database.blocks_event_loop(where):
-        body = green.in_thread(socketio.async_mode, json_export, where, room)
-    else:
-        body = json_export(where, room)
-    return download(body, "application/json", code, "json")
+    chunks = json_export(database.target(current_app.config), room)
+    return download(chunks, "application/json", code, "json")
+
+
+# Stories per piece of the JSON export, and the pause after each piece.
+EXPORT_PAGE = 10
+PAUSE_BETWEEN_PAGES = 0.002
 
 
 def json_export(where, room):
-    """Build the JSON export on its own connection; may run outside the event loop."""
+    """Yield the JSON export a page of stories at a time, on its own connection.
+
+    Between pages the other green threads run: votes are acked while a
+    backlog of thousands of stories goes out.
+    """
+    head = {
+        "code": room["code"],
+        "name": room["name"],
+        "deck": room["deck"],
+        "cards": list(rooms.room_cards(room)),
+    }
+    yield '{\n  "room": ' + indented(head, 2).lstrip() + ',\n  "stories": ['
+
     db = database.connect(where)
     try:
-        entries = room_history.history(db, room["id"])
+        stories, loose = room_history.sizes(db, room["id"])
+        separator = "\n"
+        loose_rounds = []
+        for start in range(0, stories + loose, EXPORT_PAGE):
+            page = room_history.entries(db, room["id"], start, EXPORT_PAGE, stories)
+            parts = []
+            for entry in page:
+                if entry["story"] is None:
+                    loose_rounds.extend(entry["rounds"])
+                    continue
+                parts.append(separator + indented(story_document(entry), 4))
+                separator = ",\n"
+            yield "".join(parts)
+            # a moment rather than none: gevent's loop reads sockets only
+            # while every greenlet waits
+            socketio.sleep(PAUSE_BETWEEN_PAGES)
     finally:
         db.close()
-    document = {
-        "room": {
-            "code": room["code"],
-            "name": room["name"],
-            "deck": room["deck"],
-            "cards": list(rooms.room_cards(room)),
-        },
-        "stories": [story_document(entry) for entry in entries if entry["story"]],
-        "rounds_without_story": next(
-            (rounds_document(e["rounds"]) for e in entries if not e["story"]), []
-        ),
-    }
-    return json.dumps(document, ensure_ascii=False, indent=2)
+    loose = indented(rounds_document(loose_rounds), 2).lstrip()
+    yield '\n  ],\n  "rounds_without_story": ' + loose + "\n}\n"
+
+
+def indented(value, spaces):
+    """Return `value` as indented JSON, every line moved right by `spaces`."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    return textwrap.indent(text, " " * spaces)
 
 
 def story_document(entry):

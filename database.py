@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import sqlite3
+import threading
 
 from flask import current_app
 from flask import g
@@ -24,6 +25,8 @@ BUSY_TIMEOUT_MS = 5000
 # Connections kept open between events. Each is used by one request or event
 # at a time and handed on only when its transaction is over.
 IDLE_CONNECTIONS = 8
+# Connections one process uses at once.
+MAX_CONNECTIONS = 20
 
 Error = (sqlite3.Error, postgres.Error)
 
@@ -70,14 +73,6 @@ def describe(where):
     if postgres.is_url(where):
         return postgres.describe(where)
     return os.path.abspath(where)
-
-
-def blocks_event_loop(where):
-    """Tell whether queries to `where` hold up every green thread while they run.
-
-    sqlite3 runs in C without yielding; psycopg waits cooperatively.
-    """
-    return not postgres.is_url(where)
 
 
 def connect(where):
@@ -159,29 +154,62 @@ def snapshot_read(db):
         db.execute("COMMIT")
 
 
+class Pool:
+    """A process's connections: the idle ones to hand on, and a bound on how
+    many are in use at once.
+
+    With PostgreSQL every green thread waiting for an answer would otherwise
+    open a connection of its own, and a burst of joins would run into the
+    server's limit (100 by default, for all app processes together). A
+    request or event that finds every connection in use waits for one.
+    """
+
+    def __init__(self, size=MAX_CONNECTIONS):
+        self.idle = []
+        self.slots = threading.BoundedSemaphore(size)
+
+    def take(self, where):
+        self.slots.acquire()
+        try:
+            return self.idle.pop() if self.idle else connect(where)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def give_back(self, db, reusable=True):
+        """Keep `db` for the next taker, or close it; free its slot either way."""
+        try:
+            if reusable and not db.in_transaction and len(self.idle) < IDLE_CONNECTIONS:
+                self.idle.append(db)
+            else:
+                with contextlib.suppress(*Error):
+                    db.close()
+        finally:
+            self.slots.release()
+
+    def close_idle(self):
+        while self.idle:
+            self.idle.pop().close()
+
+
 def get_db():
     """Return this request's or event's connection, taking it on first use.
 
-    Connections come from the app's pool of idle ones, so an event pays
-    neither for opening a connection nor, with SQLite, for the checkpoint of
-    the whole write-ahead log that closing the last connection runs.
+    Connections come from the app's pool, so an event pays neither for
+    opening a connection nor, with SQLite, for the checkpoint of the whole
+    write-ahead log that closing the last connection runs.
     """
     if "db" not in g:
-        idle = current_app.extensions["database_pool"]
-        g.db = idle.pop() if idle else connect(target(current_app.config))
+        pool = current_app.extensions["database_pool"]
+        g.db = pool.take(target(current_app.config))
     return g.db
 
 
 def close_db(_exception=None):
     """Give the ending request's or event's connection back to the pool."""
     db = g.pop("db", None)
-    if db is None:
-        return
-    idle = current_app.extensions["database_pool"]
-    if db.in_transaction or len(idle) >= IDLE_CONNECTIONS:
-        db.close()
-    else:
-        idle.append(db)
+    if db is not None:
+        current_app.extensions["database_pool"].give_back(db)
 
 
 def is_healthy():
@@ -199,19 +227,16 @@ def discard_db():
     """Close this context's connection instead of handing it back."""
     db = g.pop("db", None)
     if db is not None:
-        with contextlib.suppress(Error):
-            db.close()
+        current_app.extensions["database_pool"].give_back(db, reusable=False)
 
 
 def close_idle(app):
     """Close the connections the app keeps between events."""
-    idle = app.extensions["database_pool"]
-    while idle:
-        idle.pop().close()
+    app.extensions["database_pool"].close_idle()
 
 
 def init_app(app):
     """Migrate the database and return connections when a context ends."""
     migrate(target(app.config))
-    app.extensions["database_pool"] = []
+    app.extensions["database_pool"] = Pool()
     app.teardown_appcontext(close_db)

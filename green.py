@@ -30,24 +30,6 @@ def patch(mode):
         monkey.patch_all()
 
 
-def in_thread(mode, function, *args):
-    """Run `function(*args)` on an operating-system thread and return its result.
-
-    For long work such as a large export: the server's green threads keep
-    running meanwhile, where the same work inline would hold them all up.
-    `function` must not use Flask's context; it gets what it needs as args.
-    """
-    if mode == "eventlet":
-        from eventlet import tpool
-
-        return tpool.execute(function, *args)
-    if mode == "gevent":
-        import gevent
-
-        return gevent.get_hub().threadpool.apply(function, args)
-    return function(*args)
-
-
 def stop_on_sigterm():
     """Exit at once with status 0 on SIGTERM, which `docker stop` sends to process 1.
 
