@@ -18,6 +18,7 @@ def health_url():
 
 
 def main():
+    """Return None when healthy, else why not: sys.exit prints it and exits 1."""
     url = health_url()
     try:
         # A fixed http address on loopback, never user input.
@@ -25,12 +26,10 @@ def main():
         with opened as answer:
             status = json.load(answer).get("status")
     except (OSError, ValueError) as problem:
-        print(f"unhealthy: {url}: {problem}")
-        return 1
+        return f"unhealthy: {url}: {problem}"
     if status != "ok":
-        print(f"unhealthy: {url} answered status {status!r}")
-        return 1
-    return 0
+        return f"unhealthy: {url} answered status {status!r}"
+    return None
 
 
 if __name__ == "__main__":

@@ -84,6 +84,52 @@ def test_twenty_people_fit_a_phone_and_a_meeting_room_screen(
     screenshot(anna, "room-1920-de-20-people-revealed")
 
 
+def boxes_overlap(first, second):
+    return (
+        first["x"] < second["x"] + second["width"]
+        and second["x"] < first["x"] + first["width"]
+        and first["y"] < second["y"] + second["height"]
+        and second["y"] < first["y"] + first["height"]
+    )
+
+
+def test_a_moderators_buttons_and_the_vote_badges_share_each_row_without_overlap(
+    server, open_page
+):
+    anna = open_page()
+    code = browser.create_room(anna, server.url)
+    enter(anna, server.url, code, "Anna")
+    votes = {"Moderatorin": "5", "Bernd": None, NAMES[1]: "8"}
+    with browser.people(server.url, code, votes):
+        expect(anna.locator("#participants .moderator-toggle")).to_have_count(3)
+        for viewport in (browser.DESKTOP, browser.PHONE):
+            anna.set_viewport_size(viewport)
+            for name in votes:
+                row = row_of(anna, name)
+                button = row.locator(".moderator-toggle").bounding_box()
+                badge = row.locator(".participant-vote").bounding_box()
+                row_box = row.bounding_box()
+                assert not boxes_overlap(button, badge), (viewport, name)
+                assert button["x"] + button["width"] <= row_box["x"] + row_box["width"]
+            assert (
+                broken_words(row_of(anna, "Moderatorin").locator(".participant-name"))
+                == []
+            )
+            assert horizontal_overflow(anna) == 0
+        screenshot(anna, "room-375-de-moderator-rows")
+
+        screen = open_page(viewport=browser.PROJECTOR)
+        screen.goto(f"{server.url}/r/{code}/praesentation")
+        expect(screen.locator("#participants .participant")).to_have_count(4)
+        for name in ("Anna", "Moderatorin", "Bernd"):
+            assert broken_words(row_of(screen, name).locator(".participant-name")) == []
+        reveal(anna)
+        expect(screen.locator("#result")).to_be_visible()
+        for name in ("Anna", "Moderatorin", "Bernd"):
+            assert broken_words(row_of(screen, name).locator(".participant-name")) == []
+        screenshot(screen, "presentation-1920-de-names")
+
+
 def test_the_dark_theme_is_chosen_and_remembered(server, open_page):
     code = browser.api_room(server.url)
     anna = open_page()
