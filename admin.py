@@ -159,7 +159,9 @@ def delete(code):
     # A list of channels reaches each connection once, whatever it joined.
     channels = [live.channel(found["code"], name) for name in (None, *rooms.ROLES)]
     live.socketio.emit(
-        "removed", {"message": "Dieser Raum wurde gelöscht."}, to=channels
+        "removed",
+        {"reason": "deleted", "message": "Dieser Raum wurde gelöscht."},
+        to=channels,
     )
     for channel in channels:
         live.socketio.close_room(channel)

@@ -8,6 +8,7 @@ import functools
 import logging
 import threading
 import time
+import weakref
 
 from flask import current_app
 from flask import request
@@ -29,22 +30,26 @@ event_limit = EventLimit()
 # This process; connections record it, so they can be forgotten with it.
 instance = instances.Instance.current()
 
-# One lock per room this process has changed; unknown codes never get one
-# (on_join checks the room first), deleted rooms drop theirs (forget_room).
-_room_locks = {}
+# A room's lock lives while someone holds or awaits it, so rooms that are
+# quiet or deleted keep none. New locks are made one at a time: two threads
+# asking for the same room at once must not each get their own.
+_room_locks = weakref.WeakValueDictionary()
+_making_locks = threading.Lock()
 
 
 def room_lock(code):
     """Return the lock that puts this process's changes to one room in order."""
     lock = _room_locks.get(code)
     if lock is None:
-        lock = _room_locks[code] = threading.Lock()
+        with _making_locks:
+            lock = _room_locks.get(code)
+            if lock is None:
+                lock = _room_locks[code] = threading.Lock()
     return lock
 
 
 def forget_room(code):
     """Drop what this process keeps about a deleted room."""
-    _room_locks.pop(code, None)
     _broadcasts.pop(code, None)
 
 
@@ -138,7 +143,11 @@ def broadcast_soon(code):
             # the connection before the lock: whoever holds the lock has one
             db = database.get_db()
             with room_lock(code):
-                send_states(db, code, pending)
+                try:
+                    send_states(db, code, pending)
+                except rooms.RoomError:
+                    # deleted meanwhile; its people were told
+                    forget_room(code)
 
     socketio.start_background_task(send_later)
 
@@ -186,12 +195,11 @@ def remove_participant(code, participant_id):
     if member is None:
         raise rooms.RoomError("not_found", "Diese Person ist nicht im Raum.")
 
-    for sid in rooms.connection_sids(db, participant_id):
-        socketio.emit(
-            "removed", {"message": "Du wurdest aus dem Raum entfernt."}, to=sid
-        )
-        for name in (channel(code), channel(code, "voter"), channel(code, "observer")):
-            socketio.server.leave_room(sid, name, namespace="/")
+    send_away(
+        code,
+        rooms.connection_sids(db, participant_id),
+        {"reason": "removed", "message": "Du wurdest aus dem Raum entfernt."},
+    )
 
     def remove(db, room):
         participant = db.execute(
@@ -200,6 +208,15 @@ def remove_participant(code, participant_id):
         rooms.leave(db, room, participant)
 
     change_room(code, remove)
+
+
+def send_away(code, sids, notice):
+    """Send these connections a `removed` event and take them off the room's
+    channels, so they hear nothing more of it."""
+    for sid in sids:
+        socketio.emit("removed", notice, to=sid)
+        for name in (channel(code), *(channel(code, role) for role in rooms.ROLES)):
+            socketio.server.leave_room(sid, name, namespace="/")
 
 
 # Sockets of admin pages connected to this process, so a disconnect can

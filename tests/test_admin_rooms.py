@@ -3,10 +3,12 @@
 import contextlib
 import json
 import re
+import time
 
 import pytest
 
 import database
+import live
 import voting_logic
 from admin_common import local_time
 from tests.admin_client import add_story
@@ -195,11 +197,28 @@ def test_delete_room_removes_it_and_tells_everyone_in_it(app, admin, anna, room_
     assert anna.get_received() == [
         {
             "name": "removed",
-            "args": [{"message": "Dieser Raum wurde gelöscht."}],
+            "args": [{"reason": "deleted", "message": "Dieser Raum wurde gelöscht."}],
             "namespace": "/",
         }
     ]
     assert admin.get(f"/admin/rooms/{room_code}").status_code == 404
+
+
+def test_a_state_still_planned_when_the_room_is_deleted_goes_nowhere(
+    app, admin, anna, make_socket, room_code
+):
+    app.config["BROADCAST_WINDOW"] = 0.05
+    ben = make_socket(app.test_client())
+    join(ben, room_code, name="Ben", client_id="client-ben-00001")
+    assert anna.emit("vote", {"value": "5"}, callback=True)["ok"]
+
+    post(admin, f"/admin/rooms/{room_code}/delete")
+    time.sleep(0.2)  # the planned send wakes up and finds the room gone
+
+    assert room_code not in live._broadcasts
+    stale = anna.emit("vote", {"value": "8"}, callback=True)
+    assert stale["error"] == "room_not_found"
+    assert room_code not in live._room_locks
 
 
 def test_remove_participant_tells_them_and_updates_the_others(
@@ -218,7 +237,9 @@ def test_remove_participant_tells_them_and_updates_the_others(
     assert ben.get_received() == [
         {
             "name": "removed",
-            "args": [{"message": "Du wurdest aus dem Raum entfernt."}],
+            "args": [
+                {"reason": "removed", "message": "Du wurdest aus dem Raum entfernt."}
+            ],
             "namespace": "/",
         }
     ]
