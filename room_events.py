@@ -118,6 +118,11 @@ def on_join(payload):
         return participant
 
     participant = change_room(code, join)
+    if not socketio.server.manager.is_connected(request.sid, "/"):
+        # The connection closed while the join waited for the database, and
+        # its disconnect found nothing to drop yet: drop it now.
+        forget_connection(request.sid)
+        return error("not_joined", "Die Verbindung wurde getrennt.")
     joined_rooms[request.sid] = code
     for role_name in rooms.ROLES:
         leave_room(channel(code, role_name))
@@ -296,6 +301,16 @@ def on_leave(payload):
         leave_room(channel(room["code"], name))
 
     def leave(db, room, participant):
+        # the same person's other tabs are out of the room too: tell them
+        others = rooms.connection_sids(db, participant["id"])
+        live.send_away(
+            room["code"],
+            [sid for sid in others if sid != request.sid],
+            {
+                "reason": "left",
+                "message": "Du hast den Raum in einem anderen Tab verlassen.",
+            },
+        )
         rooms.leave(db, room, participant)
         reveal_when_all_voted(db, room)
 
@@ -326,14 +341,19 @@ def on_disconnect(reason=None):
     """A connection closed: its participant may now be offline."""
     live.event_limit.forget(request.sid)
     live.forget_admin_socket(request.sid)
-    joined_rooms.pop(request.sid, None)
+    forget_connection(request.sid)
+
+
+def forget_connection(sid):
+    """Drop a closed connection from its room, if it joined one."""
+    joined_rooms.pop(sid, None)
     try:
-        room, _participant = rooms.connection_of(database.get_db(), request.sid)
+        room, _participant = rooms.connection_of(database.get_db(), sid)
     except rooms.RoomError:
         return
 
     def drop(db, room):
-        rooms.drop_connection(db, request.sid)
+        rooms.drop_connection(db, sid)
         reveal_when_all_voted(db, room)
 
     change_room(room["code"], drop)

@@ -4,6 +4,8 @@ import logging
 
 import pytest
 
+import live
+import room_events
 import rooms
 from tests.conftest import BOTH
 
@@ -283,6 +285,54 @@ def test_two_tabs_of_one_browser_are_one_participant(make_socket, room_code):
     (state,) = states(tab2)
     assert len(state["participants"]) == 1
     assert state["participants"][0]["online"] is True
+
+
+def test_leaving_in_one_tab_sends_the_other_tabs_away(make_socket, room_code):
+    tab1, tab2 = make_socket(), make_socket()
+    join(tab1, room_code)
+    join(tab2, room_code)
+    ben = make_socket()
+    join(ben, room_code, name="Ben", client_id="client-ben-00001")
+    tab2.get_received()
+
+    assert tab1.emit("leave", {}, callback=True) == {"ok": True}
+
+    (notice,) = tab2.get_received()
+    assert notice["name"] == "removed"
+    assert notice["args"][0]["reason"] == "left"
+    ben.emit("vote", {"value": "5"}, callback=True)
+    assert tab2.get_received() == []
+    assert tab2.emit("vote", {"value": "3"}, callback=True)["error"] == "not_joined"
+
+
+def test_a_join_that_the_disconnect_overtook_leaves_nobody_online(
+    app, make_socket, room_code, monkeypatch
+):
+    """The connection closes while its join waits for the database (which
+    PostgreSQL lets other events do), so its disconnect finds nothing yet."""
+    anna = make_socket()
+    join(anna, room_code)
+    ghost = make_socket()
+    real_join = rooms.join
+    lost = []
+
+    def join_then_lose_the_connection(db, room, client_id, name, role, sid, **extra):
+        participant = real_join(db, room, client_id, name, role, sid, **extra)
+        live.socketio.server.manager.pre_disconnect(sid, "/")
+        lost.append(sid)
+        return participant
+
+    monkeypatch.setattr(rooms, "join", join_then_lose_the_connection)
+    answer = ghost.emit(
+        "join",
+        {"room": room_code, "name": "Geist", "client_id": "client-ghost-001"},
+        callback=True,
+    )
+
+    assert answer["error"] == "not_joined"
+    assert lost and lost[0] not in room_events.joined_rooms
+    seen = {p["name"]: p["online"] for p in states(anna)[-1]["participants"]}
+    assert seen == {"Anna": True, "Geist": False}
 
 
 def test_observer_cannot_vote(make_socket, room_code):

@@ -23,6 +23,8 @@ import {
 } from "./view.js";
 
 const byId = (id) => document.getElementById(id);
+// The text to show when the server sends this connection away, by its reason.
+const REMOVED_TEXTS = { left: "left_elsewhere", deleted: "room_deleted" };
 const root = byId("room");
 const dom = {
   message: byId("message"),
@@ -237,9 +239,9 @@ socket.on("disconnect", () => {
 });
 socket.on("state", (snapshot) => applySnapshot(snapshot));
 socket.on("nudge", (payload) => nudge.show(String(payload?.from ?? "")));
-socket.on("removed", () => {
+socket.on("removed", (notice) => {
   socket.disconnect();
-  say(t("removed"));
+  say(t(REMOVED_TEXTS[notice?.reason] ?? "removed"));
 });
 watchConnection(socket, dom.connection, dom.connectionText);
 

@@ -59,6 +59,12 @@ def test_the_same_browser_in_two_tabs_is_one_participant(server, open_page):
     expect(row_of(first, "Anna")).to_have_attribute("data-voted", "true")
     expect(first.locator("#participants .participant")).to_have_count(1)
 
+    first.click("#leave")
+    first.wait_for_url(f"{server.url}/")
+    expect(second.locator("#message")).to_have_text(
+        "Du hast den Raum in einem anderen Tab verlassen."
+    )
+
 
 def test_a_page_that_lost_its_connection_catches_up_without_a_reload(server, open_page):
     code = browser.api_room(server.url)
