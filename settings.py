@@ -75,7 +75,7 @@ def load(environ=None):
         "INSTANCE_LABEL": environ.get("INSTANCE_LABEL", "").strip(),
         "MESSAGE_QUEUE": environ.get("MESSAGE_QUEUE", "").strip(),
         "MAX_CONNECTIONS": _number(environ, "MAX_CONNECTIONS", 10000),
-        "BROADCAST_WINDOW": _number(environ, "BROADCAST_WINDOW_MS", 20, float) / 1000,
+        "BROADCAST_WINDOW": _number(environ, "BROADCAST_WINDOW_MS", 2, float) / 1000,
     }
     if "CORS_ALLOWED_ORIGINS" in environ and "*" in settings["CORS_ALLOWED_ORIGINS"]:
         raise SettingsError("CORS_ALLOWED_ORIGINS must list origins; '*' is refused")
