@@ -345,7 +345,7 @@ def test_without_a_password_hash_nobody_can_log_in(app, client):
     )
 
     assert "Der Admin-Bereich ist noch nicht eingerichtet" in page
-    assert "python generate_admin_password.py" in page
+    assert ".venv/bin/python generate_admin_password.py" in page
     assert 'name="password"' not in page
     assert answer.status_code == 403
     assert not logged_in(client)

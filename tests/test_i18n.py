@@ -119,18 +119,43 @@ def test_the_remembered_switch_wins_over_the_browser(client, room_code):
     assert '<html lang="de">' in page.get_data(as_text=True)
 
 
-def test_the_scripts_get_their_texts_in_the_page_language(client, room_code):
-    page = client.get(f"/r/{room_code}", headers={"Accept-Language": "en"})
+def room_strings(client, room_code, language="de"):
+    """Return the texts the room page hands its scripts."""
+    page = client.get(f"/r/{room_code}", headers={"Accept-Language": language})
     block = re.search(
         r'<script type="application/json" id="room-strings">(.*?)</script>',
         page.get_data(as_text=True),
         re.S,
     )
-    strings = json.loads(block.group(1))
+    return json.loads(block.group(1))
+
+
+def keys_the_room_scripts_name():
+    """Return the text keys written out in the room scripts."""
+    folder = os.path.join(PROJECT, "static", "room")
+    keys = set()
+    for name in os.listdir(folder):
+        with open(os.path.join(folder, name), encoding="utf-8") as script:
+            source = script.read()
+        keys.update(re.findall(r'\bt\("(\w+)"', source))
+        for table in re.findall(r"_TEXTS = \{(.*?)\}", source, re.S):
+            keys.update(re.findall(r'"(\w+)"', table))
+    return keys
+
+
+def test_the_scripts_get_their_texts_in_the_page_language(client, room_code):
+    strings = room_strings(client, room_code, "en")
 
     assert strings["revealed"] == "Cards revealed."
     assert strings["nudge_hint"] == "{name} reminds you: please pick a card."
     assert strings["no_votes"] == "No votes were cast."
+
+
+def test_every_text_the_room_scripts_name_is_on_the_page(client, room_code):
+    keys = keys_the_room_scripts_name()
+
+    assert {"not_connected", "timeout", "left_elsewhere", "voted"} <= keys
+    assert keys - set(room_strings(client, room_code)) == set()
 
 
 def test_the_presentation_view_is_translated(client, room_code):

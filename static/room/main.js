@@ -241,7 +241,12 @@ socket.on("state", (snapshot) => applySnapshot(snapshot));
 socket.on("nudge", (payload) => nudge.show(String(payload?.from ?? "")));
 socket.on("removed", (notice) => {
   socket.disconnect();
+  dom.table.hidden = true;
+  dom.connection.hidden = true;
   say(t(REMOVED_TEXTS[notice?.reason] ?? "removed"));
+  if (notice?.reason !== "deleted") {
+    showNameForm();
+  }
 });
 watchConnection(socket, dom.connection, dom.connectionText);
 

@@ -6,6 +6,9 @@ from playwright.sync_api import expect
 from werkzeug.security import generate_password_hash
 
 from tests import browser
+from tests.browser import broken_words
+from tests.browser import enter
+from tests.browser import screenshot
 
 pytestmark = browser.needs_chromium
 
@@ -84,3 +87,34 @@ def test_the_live_participant_list_tells_same_name_people_apart(server, admin_pa
         expect(remove).to_have_attribute(
             "data-confirm", "anna (2) aus dem Raum entfernen?"
         )
+
+
+def test_a_person_in_a_deleted_room_is_told_and_not_offered_to_rejoin(
+    server, admin_page, open_page
+):
+    code = browser.api_room(server.url, name="Team Abriss")
+    anna = open_page()
+    enter(anna, server.url, code, "Anna")
+    admin_page.goto(f"{server.url}/admin/rooms/{code}")
+
+    admin_page.once("dialog", lambda dialog: dialog.accept())
+    admin_page.get_by_role("button", name="Raum löschen").click()
+
+    expect(anna.locator("#message")).to_have_text("Dieser Raum wurde gelöscht.")
+    expect(anna.locator("#table")).to_be_hidden()
+    expect(anna.locator("#join-panel")).to_be_hidden()
+
+
+def test_the_online_state_stays_one_word_beside_a_long_name(server, admin_page):
+    code = browser.api_room(server.url, name="Team Lang")
+    admin_page.goto(f"{server.url}/admin/rooms/{code}")
+    names = {"Maximiliane Müller-Lüdenscheidt-Oberweiß": "5", "Bo": None}
+
+    with browser.people(server.url, code, names):
+        presence = admin_page.locator("#participant-list .admin-presence")
+        expect(presence).to_have_text(["online", "online"])
+        for viewport in (browser.DESKTOP, browser.PHONE):
+            admin_page.set_viewport_size(viewport)
+            for state in presence.all():
+                assert broken_words(state) == [], viewport
+        screenshot(admin_page, "admin-room-375-de-long-name")

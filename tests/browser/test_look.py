@@ -130,6 +130,28 @@ def test_a_moderators_buttons_and_the_vote_badges_share_each_row_without_overlap
         screenshot(screen, "presentation-1920-de-names")
 
 
+# How much wider the placeholder is than the room its field leaves for text.
+PLACEHOLDER_OVERFLOW = """
+field => {
+  const context = document.createElement("canvas").getContext("2d");
+  const style = getComputedStyle(field);
+  context.font = style.font;
+  const room = field.clientWidth
+    - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return context.measureText(field.placeholder).width - room;
+}
+"""
+
+
+@pytest.mark.parametrize("language", ["de-DE", "en-US"])
+def test_the_story_fields_example_shows_whole_on_a_phone(server, open_page, language):
+    code = browser.api_room(server.url)
+    anna = open_page(viewport=browser.PHONE, language=language)
+    enter(anna, server.url, code, "Anna")
+
+    assert anna.locator("#story-input").evaluate(PLACEHOLDER_OVERFLOW) <= 0
+
+
 def test_the_dark_theme_is_chosen_and_remembered(server, open_page):
     code = browser.api_room(server.url)
     anna = open_page()

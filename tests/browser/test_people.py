@@ -64,6 +64,12 @@ def test_the_same_browser_in_two_tabs_is_one_participant(server, open_page):
     expect(second.locator("#message")).to_have_text(
         "Du hast den Raum in einem anderen Tab verlassen."
     )
+    expect(second.locator("#table")).to_be_hidden()
+    expect(second.locator("#join-panel")).to_be_visible()
+
+    second.click("#name-submit")
+    browser.wait_joined(second)
+    expect(names_in(second)).to_have_text(["Anna (du)"])
 
 
 def test_a_page_that_lost_its_connection_catches_up_without_a_reload(server, open_page):
