@@ -259,10 +259,29 @@ def set_story(db, room, title):
 
 
 def leave(db, room, participant):
-    """Take the participant out of the room's list and close their connections."""
+    """Take the participant out of the room's list and close their connections.
+
+    When the last moderator goes, the person who joined first among those
+    still here takes the role over, someone online before someone offline,
+    so the room is never left without anyone to run it.
+    """
     db.execute("UPDATE participants SET present = 0 WHERE id = ?", (participant["id"],))
     db.execute("DELETE FROM connections WHERE participant_id = ?", (participant["id"],))
+    if participant["is_moderator"]:
+        _keep_a_moderator(db, room["id"])
     touch(db, room["id"])
+
+
+def _keep_a_moderator(db, room_id):
+    db.execute(
+        "UPDATE participants SET is_moderator = 1 WHERE id = ("
+        " SELECT p.id FROM participants p WHERE p.room_id = ? AND p.present = 1"
+        " AND NOT EXISTS (SELECT 1 FROM participants m"
+        " WHERE m.room_id = p.room_id AND m.present = 1 AND m.is_moderator = 1)"
+        " ORDER BY EXISTS (SELECT 1 FROM connections c WHERE c.participant_id = p.id)"
+        " DESC, p.joined_at, p.id LIMIT 1)",
+        (room_id,),
+    )
 
 
 def drop_connection(db, sid):

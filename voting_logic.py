@@ -13,6 +13,7 @@ from collections import Counter
 from fractions import Fraction
 
 SPECIAL_CARDS = ("?", "☕")
+UNSURE = "?"
 COFFEE = "☕"
 DEFAULT_DECK = "fibonacci"
 
@@ -235,6 +236,10 @@ def summarize(cards, votes) -> dict:
         "break_requested": counts[COFFEE] * 2 > len(played),
     }
     stats.update(_figures(ranked, rank, scored, numeric))
+    # One card alone is no agreement, and someone unsure has not agreed yet.
+    stats["consensus"] = (
+        len(scored) > 1 and stats["spread_steps"] == 0 and not counts[UNSURE]
+    )
     return stats
 
 
@@ -245,7 +250,6 @@ def _figures(ranked: list, rank: dict, scored: list, numeric: bool) -> dict:
             **dict.fromkeys(("spread_steps", "discuss", "suggestion_index")),
             "min_voters": [],
             "max_voters": [],
-            "consensus": False,
         }
 
     positions = sorted(rank[card] for _name, card in scored)
@@ -277,7 +281,6 @@ def _figures(ranked: list, rank: dict, scored: list, numeric: bool) -> dict:
         **numbers,
         "min_voters": min_voters,
         "max_voters": max_voters,
-        "consensus": spread == 0,
         "spread_steps": spread,
         "discuss": {"low": min_voters, "high": max_voters} if spread > 1 else None,
         "suggestion": suggestion,

@@ -579,3 +579,32 @@ def test_set_moderator_with_a_bad_payload_is_refused(team, payload):
         "message": "Die Anfrage ist ungültig.",
     }
     assert mo.get_received() == vera.get_received() == otto.get_received() == []
+
+
+def moderators(sock):
+    return [p["name"] for p in states(sock)[-1]["participants"] if p["moderator"]]
+
+
+def test_when_the_last_moderator_leaves_the_first_one_online_takes_over(team):
+    mo, vera, otto = team
+    vera.disconnect()
+    otto.get_received()
+
+    assert mo.emit("leave", {}, callback=True)["ok"] is True
+
+    assert moderators(otto) == ["Otto"]
+    answer = otto.emit("set_options", {"options": {"anonymous": True}}, callback=True)
+    assert answer["ok"] is True
+
+
+def test_a_moderator_leaving_keeps_the_others_as_they_are(team, client, room_code):
+    mo, _vera, otto = team
+    vera_id = ids(client.get(f"/api/rooms/{room_code}").get_json())["Vera"]
+    mo.emit(
+        "set_moderator", {"participant_id": vera_id, "moderator": True}, callback=True
+    )
+    otto.get_received()
+
+    mo.emit("leave", {}, callback=True)
+
+    assert moderators(otto) == ["Vera"]

@@ -439,13 +439,17 @@ def test_break_is_requested_when_more_than_half_want_coffee(cards, requested):
 @pytest.mark.parametrize(
     ("cards", "consensus"),
     [
-        (["5", "5", "?"], True),
-        (["8"], True),
+        (["5", "5"], True),
+        (["5", "5", "☕"], True),
+        (["5", "5", "?"], False),
+        (["8"], False),
         (["5", "8"], False),
-        (["?"], False),
+        (["?", "?"], False),
     ],
 )
-def test_consensus_means_every_counted_vote_is_the_same_card(cards, consensus):
+def test_consensus_means_two_or_more_chose_one_card_and_nobody_is_unsure(
+    cards, consensus
+):
     votes = [(f"voter {n}", card) for n, card in enumerate(cards)]
 
     assert summarize(FIBONACCI, votes)["consensus"] is consensus
@@ -708,7 +712,9 @@ def test_property_uncounted_votes_never_change_the_figures(data):
     plain = summarize(deck, votes)
     mixed = summarize(deck, votes + extra)
 
-    changed = {"total", "distribution", "specials", "break_requested"}
+    changed = {"total", "distribution", "specials", "break_requested", "consensus"}
     assert {key: value for key, value in mixed.items() if key not in changed} == {
         key: value for key, value in plain.items() if key not in changed
     }
+    unsure = any(card == "?" for _name, card in extra)
+    assert mixed["consensus"] is (plain["consensus"] and not unsure)
