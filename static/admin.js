@@ -85,8 +85,9 @@
     if (state.round.revealed) {
       return prefix + "aufgedeckt";
     }
+    // As in the room: a voter gone offline without a card is not waited for.
     var voters = state.participants.filter(function (person) {
-      return person.role === "voter";
+      return person.role === "voter" && (person.online || person.voted);
     });
     var voted = voters.filter(function (person) {
       return person.voted;

@@ -275,6 +275,23 @@ def test_room_page_lists_the_participants(admin, anna, room_code):
     assert "/participants/" in page
 
 
+def test_the_vote_count_leaves_out_voters_gone_before_voting(
+    app, admin, anna, make_socket, room_code
+):
+    story_id = add_story(admin, app, room_code, "Suche")
+    post(admin, f"/admin/rooms/{room_code}/stories/{story_id}/current")
+    ben = make_socket(app.test_client())
+    join(ben, room_code, name="Ben", client_id="client-ben-00001")
+    anna.emit("vote", {"value": "3"}, callback=True)
+
+    before = admin.get(f"/admin/rooms/{room_code}").text
+    ben.disconnect()
+    after = admin.get(f"/admin/rooms/{room_code}").text
+
+    assert re.search(r"1 von 2\s+haben abgestimmt", before)
+    assert re.search(r"1 von 1\s+haben abgestimmt", after)
+
+
 def test_admin_watch_follows_the_room_without_joining_it(
     app, admin, anna, make_socket, room_code
 ):

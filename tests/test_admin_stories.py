@@ -48,7 +48,7 @@ def titles(app, code):
 
 
 def selected_card(page):
-    match = re.search(r'<option value="([^"]+)" selected>', page)
+    match = re.search(r'<option value="([^"]*)" selected>', page)
     return match.group(1) if match else None
 
 
@@ -282,6 +282,21 @@ def test_final_estimate_is_prefilled_with_the_last_suggestion(
     assert "Vorschlag aus der letzten aufgedeckten Runde: <strong>5</strong>" in (
         story_page
     )
+
+
+def test_without_a_revealed_round_no_card_is_chosen_for_the_admin(
+    app, admin, room_code
+):
+    story_id = add_story(admin, app, room_code, "Neu")
+    post(admin, story_url(room_code, story_id, "current"))
+
+    for page in (
+        admin.get(story_url(room_code, story_id)).text,
+        admin.get(f"/admin/rooms/{room_code}").text,
+    ):
+        assert selected_card(page) == ""
+        assert '<option value="" selected>Karte wählen …</option>' in page
+        assert re.search(r'<select id="estimate" name="estimate"[^>]* required', page)
 
 
 def test_final_estimate_records_the_card_and_who_set_it(app, admin, anna, room_code):

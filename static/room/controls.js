@@ -42,7 +42,7 @@ function bindRound({ act, say }) {
     const ack = await act("nudge", {});
     if (ack.ok) {
       const count = ack.nudged;
-      say(count ? t("nudged", { count }) : t("nudged_none"));
+      say(count ? t("nudged", { count }) : t("nudged_none"), true);
     }
   });
 }
@@ -104,7 +104,7 @@ function bindLink({ say }) {
         return;
       }
     }
-    say(t("link_copied"));
+    say(t("link_copied"), true);
   });
 }
 

@@ -25,6 +25,8 @@ import {
 const byId = (id) => document.getElementById(id);
 // The text to show when the server sends this connection away, by its reason.
 const REMOVED_TEXTS = { left: "left_elsewhere", deleted: "room_deleted" };
+// A confirmation leaves the status line after this; refusals stay.
+const CONFIRMATION_MS = 6000;
 const root = byId("room");
 const dom = {
   message: byId("message"),
@@ -49,12 +51,19 @@ const dom = {
 
 const socket = openSocket(root.dataset.scriptRoot);
 const countdown = createCountdown(byId("timer"), byId("timer-value"), () =>
-  say(t("timer_ended"))
+  say(t("timer_ended"), true)
 );
 const nudge = createNudge(byId("nudge-hint"), byId("nudge-sound"));
 
-function say(text) {
+let confirmationTimer = 0;
+
+/** Show `text` in the status line; a `passing` confirmation goes by itself. */
+function say(text, passing = false) {
+  clearTimeout(confirmationTimer);
   dom.message.textContent = text;
+  if (passing && text) {
+    confirmationTimer = setTimeout(() => say(""), CONFIRMATION_MS);
+  }
 }
 
 function deckHint(revealed, control) {
@@ -174,7 +183,7 @@ async function vote(card) {
 /** Send `event`; say `doneText` (or the refusal) and return the ack. */
 async function act(event, payload, doneText = "") {
   const ack = await request(socket, event, payload);
-  say(ack.ok ? doneText : ack.text);
+  say(ack.ok ? doneText : ack.text, ack.ok);
   if (!ack.ok) {
     // Undo what a form field shows but the server refused.
     render();

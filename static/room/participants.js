@@ -13,9 +13,9 @@ function element(tag, className, text) {
   return node;
 }
 
-function presence(person) {
-  const state = person.online ? "online" : "offline";
-  const icon = element("span", "presence-icon", person.online ? "●" : "○");
+function presence(online) {
+  const state = online ? "online" : "offline";
+  const icon = element("span", "presence-icon", online ? "●" : "○");
   icon.setAttribute("aria-hidden", "true");
 
   const wrap = element("span", "presence");
@@ -52,12 +52,15 @@ function voteBadge(person, revealed, flip) {
 }
 
 function row(person, name, view) {
+  const mine = person.id === view.myId;
+  // The list is stale while this page is cut off, but its own line is certain.
+  const online = person.online && (view.joined || !mine);
   const item = element("li", "participant");
   item.dataset.participantId = String(person.id);
-  item.dataset.online = String(person.online);
+  item.dataset.online = String(online);
   item.dataset.voted = String(person.voted);
   item.dataset.role = person.role;
-  if (person.id === view.myId) {
+  if (mine) {
     item.classList.add("is-me");
   }
 
@@ -69,8 +72,8 @@ function row(person, name, view) {
   if (person.role === "observer") {
     who.append(element("span", "role-badge", t("observer")));
   }
-  who.append(presence(person));
-  if (view.canName && person.id !== view.myId) {
+  who.append(presence(online));
+  if (view.canName && !mine) {
     who.append(moderatorToggle(person, name));
   }
 
@@ -112,12 +115,16 @@ export function renderParticipants(list, view) {
   }
 }
 
-/** Return "n of m have voted" for the voters, or "" when votes are hidden. */
+/**
+ * Return "n of m have voted", or "" when votes are hidden; a voter who went
+ * offline without a card is not waited for, as auto-reveal does not wait.
+ */
 export function progressText(people) {
   const voters = people.filter((person) => person.role === "voter");
   if (voters.some((person) => person.voted === null)) {
     return "";
   }
-  const voted = voters.filter((person) => person.voted).length;
-  return t("progress", { voted, total: voters.length });
+  const expected = voters.filter((person) => person.online || person.voted);
+  const voted = expected.filter((person) => person.voted).length;
+  return t("progress", { voted, total: expected.length });
 }

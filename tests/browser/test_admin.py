@@ -118,3 +118,18 @@ def test_the_online_state_stays_one_word_beside_a_long_name(server, admin_page):
             for state in presence.all():
                 assert broken_words(state) == [], viewport
         screenshot(admin_page, "admin-room-375-de-long-name")
+
+
+def test_the_vote_count_waits_only_for_voters_still_here(server, admin_page):
+    code = browser.api_room(server.url, name="Team Zählung")
+    with browser.people(server.url, code, {"Anna": None}) as (anna,):
+        assert anna.call("set_story", {"title": "Suche"})["ok"]
+    status = admin_page.locator("#round-status")
+
+    with browser.people(server.url, code, {"Ben": "5", "Carl": None}) as seated:
+        admin_page.goto(f"{server.url}/admin/rooms/{code}")
+        expect(status).to_contain_text("1 von 2 haben abgestimmt")
+        seated[1].close()
+        expect(status).to_contain_text("1 von 1 haben abgestimmt")
+        admin_page.reload()
+        expect(status).to_contain_text("1 von 1 haben abgestimmt")

@@ -87,6 +87,8 @@ def test_a_moderator_reserves_control_and_names_another_moderator(server, open_p
     expect(ben.locator("#new-round")).to_be_hidden()
     expect(ben.locator("#story-controls")).to_be_hidden()
     expect(ben.locator("#deck-hint")).to_contain_text("die Moderatoren")
+    # The confirmation passes; it does not linger over the rounds to come.
+    expect(anna.locator("#message")).to_be_empty(timeout=10_000)
 
     row_of(anna, "Ben").get_by_role("button", name=re.compile("Zum Moderator")).click()
     expect(ben.locator("#options-panel")).to_be_visible()

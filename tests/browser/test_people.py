@@ -87,6 +87,7 @@ def test_a_page_that_lost_its_connection_catches_up_without_a_reload(server, ope
         state = anna.locator("#connection-state")
         expect(state).not_to_have_attribute("data-state", "connected")
         expect(anna.locator("#table")).to_have_class(re.compile(r"\bis-stale\b"))
+        expect(me).to_have_attribute("data-online", "false")
         assert ben.call("set_story", {"title": "Suche nach Kundennummer"})["ok"]
         assert ben.call("vote", {"value": "8"})["ok"]
         ben.wait_for(lambda snapshot: not snapshot["participants"][0]["online"])
@@ -95,9 +96,25 @@ def test_a_page_that_lost_its_connection_catches_up_without_a_reload(server, ope
         cable.mend()
         expect(state).to_have_attribute("data-state", "connected", timeout=15_000)
         browser.wait_joined(anna)
+        expect(me).to_have_attribute("data-online", "true")
         expect(anna.locator("#story-title")).to_have_text("Suche nach Kundennummer")
         expect(row_of(anna, "Ben")).to_have_attribute("data-voted", "true")
         expect(anna.locator("#vote-progress")).to_have_text("1 von 2 haben abgestimmt")
         expect(me).to_have_attribute("data-participant-id", my_id)
         assert anna.evaluate("window.loadedOnce") is True
         ben.wait_for(lambda snapshot: snapshot["participants"][0]["online"])
+
+
+def test_the_vote_count_leaves_out_voters_gone_before_voting(server, open_page):
+    code = browser.api_room(server.url)
+    anna = open_page()
+    enter(anna, server.url, code, "Anna")
+    progress = anna.locator("#vote-progress")
+    with people(server.url, code, {"Ben": "5", "Carl": None, "Dora": "3"}) as seated:
+        expect(progress).to_have_text("2 von 4 haben abgestimmt")
+
+        for person in seated[1:]:
+            person.close()
+
+        expect(row_of(anna, "Carl")).to_have_attribute("data-online", "false")
+        expect(progress).to_have_text("2 von 3 haben abgestimmt")
