@@ -64,6 +64,8 @@ def test_guide_covers_every_topic_of_team_members_and_admin():
         "### Storys aus CSV importieren",
         "### Ergebnisse exportieren",
         "### Endgültige Schätzung festhalten",
+        "### Moderieren",
+        "### Präsentationsansicht und QR-Code",
     ):
         assert topic in text
 
