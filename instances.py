@@ -86,7 +86,7 @@ def start(db, me, now, shared_queue):
         " VALUES (?, ?, ?, ?, ?)",
         (me.id, me.host, me.pid, now, now),
     )
-    return forget(db, gone)
+    return forget(db, gone, now)
 
 
 def beat(db, me, now):
@@ -107,12 +107,14 @@ def beat(db, me, now):
     silent = db.execute(
         "SELECT id FROM instances WHERE seen_at < ?", (now - STALE_SECONDS,)
     ).fetchall()
-    return forget(db, [row["id"] for row in silent]), not seen
+    return forget(db, [row["id"] for row in silent], now), not seen
 
 
-def forget(db, gone):
+def forget(db, gone, now):
     """Delete gone processes and every connection no recorded process holds.
 
+    The people behind those connections count as last seen `now`, so they are
+    not taken for long gone (rooms.GONE_AFTER_SECONDS) while they reconnect.
     Returns the codes of the rooms that lost connections.
     """
     for instance_id in gone:
@@ -121,6 +123,11 @@ def forget(db, gone):
         "SELECT DISTINCT r.code FROM connections c JOIN rooms r ON r.id = c.room_id"
         " WHERE c.instance NOT IN (SELECT id FROM instances)"
     ).fetchall()
+    db.execute(
+        "UPDATE participants SET last_seen = ? WHERE id IN (SELECT participant_id"
+        " FROM connections WHERE instance NOT IN (SELECT id FROM instances))",
+        (now,),
+    )
     db.execute(
         "DELETE FROM connections WHERE instance NOT IN (SELECT id FROM instances)"
     )

@@ -16,6 +16,9 @@ ROLES = ("voter", "observer")
 
 # Every time stored for a room comes from here, so tests can set the clock.
 clock = time.time
+# Offline this long without a card in the current round: gone home, not
+# just reconnecting. Such people leave the list when someone joins.
+GONE_AFTER_SECONDS = 2 * 60 * 60
 
 
 class RoomError(Exception):
@@ -105,7 +108,8 @@ def join(db, room, client_id, name, role, sid, moderator=False, instance=""):
     """Add or refresh the participant behind `client_id` and bind `sid` to them.
 
     `moderator` makes them a moderator; a rejoin never takes that away.
-    `instance` names the app process that holds the connection.
+    `instance` names the app process that holds the connection. Whoever has
+    been gone for GONE_AFTER_SECONDS leaves the list on the way.
     """
     now = clock()
     participant = db.execute(
@@ -134,6 +138,7 @@ def join(db, room, client_id, name, role, sid, moderator=False, instance=""):
         " participant_id = excluded.participant_id, room_id = excluded.room_id",
         (sid, participant["id"], room["id"], now, instance),
     )
+    _forget_the_gone(db, room, now)
     touch(db, room["id"])
     return participant
 
@@ -270,6 +275,21 @@ def leave(db, room, participant):
     if participant["is_moderator"]:
         _keep_a_moderator(db, room["id"])
     touch(db, room["id"])
+
+
+def _forget_the_gone(db, room, now):
+    gone = db.execute(
+        "UPDATE participants SET present = 0"
+        " WHERE room_id = ? AND present = 1 AND last_seen < ?"
+        " AND NOT EXISTS (SELECT 1 FROM connections c"
+        " WHERE c.participant_id = participants.id)"
+        " AND NOT EXISTS (SELECT 1 FROM votes v"
+        " WHERE v.participant_id = participants.id AND v.round_id = ?)"
+        " RETURNING is_moderator",
+        (room["id"], now - GONE_AFTER_SECONDS, current_round(db, room["id"])["id"]),
+    ).fetchall()
+    if any(row["is_moderator"] for row in gone):
+        _keep_a_moderator(db, room["id"])
 
 
 def _keep_a_moderator(db, room_id):

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -85,6 +86,8 @@ def test_a_restart_forgets_what_the_ended_process_on_this_host_held(db, room):
     assert online_clients(db) == []
     ids = [row["id"] for row in db.execute("SELECT id FROM instances")]
     assert ids == ["me-0001"]
+    (seen,) = db.execute("SELECT last_seen FROM participants").fetchone()
+    assert seen == NOW + 1
 
 
 def test_a_container_restarted_with_the_same_pid_forgets_its_predecessor(db, room):
@@ -184,7 +187,9 @@ def test_a_process_taken_for_gone_makes_its_clients_join_again(tmp_path):
             db = database.connect(db_path)
             with database.transaction(db):
                 instances.forget(
-                    db, [row["id"] for row in db.execute("SELECT id FROM instances")]
+                    db,
+                    [row["id"] for row in db.execute("SELECT id FROM instances")],
+                    time.time(),
                 )
             db.close()
 

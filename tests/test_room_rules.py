@@ -608,3 +608,44 @@ def test_a_moderator_leaving_keeps_the_others_as_they_are(team, client, room_cod
     mo.emit("leave", {}, callback=True)
 
     assert moderators(otto) == ["Vera"]
+
+
+@pytest.fixture
+def room_clock(monkeypatch):
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(rooms, "clock", lambda: now[0])
+    return now
+
+
+def test_people_gone_for_hours_without_a_card_leave_the_list(
+    team, guest, client, room_code, room_clock
+):
+    mo, vera, otto = team
+    vera.emit("vote", {"value": "5"}, callback=True)
+    vera.disconnect()
+    otto.disconnect()
+    room_clock[0] += rooms.GONE_AFTER_SECONDS + 1
+    mo.disconnect()
+
+    nina = guest()
+    join(nina, room_code, name="Nina", client_id="client-nina-0001")
+
+    room = client.get(f"/api/rooms/{room_code}").get_json()
+    assert [p["name"] for p in room["participants"]] == ["Mo", "Vera", "Nina"]
+
+
+def test_a_newcomer_takes_over_from_a_moderator_gone_for_hours(
+    team, guest, client, room_code, room_clock
+):
+    mo, vera, otto = team
+    for sock in (mo, vera, otto):
+        sock.disconnect()
+    room_clock[0] += rooms.GONE_AFTER_SECONDS + 1
+
+    nina = guest()
+    join(nina, room_code, name="Nina", client_id="client-nina-0001")
+
+    room = client.get(f"/api/rooms/{room_code}").get_json()
+    assert [(p["name"], p["moderator"]) for p in room["participants"]] == [
+        ("Nina", True)
+    ]
