@@ -101,14 +101,36 @@ def change_room(code, change):
     return outcome
 
 
-class _Broadcast:
-    """When a room's state was last sent, and whether a send is already planned."""
+# A room whose last BUSY_STREAK sends each came within BUSY_GAP seconds of
+# the one before is busy: its changes wait for a send every BUSY_WINDOW at
+# most, so a room voting nonstop gets a few dozen states a second instead of
+# one per vote. A quiet room keeps the short configured window.
+BUSY_STREAK = 3
+BUSY_GAP = 0.05
+BUSY_WINDOW = 0.02
 
-    __slots__ = ("last_sent", "planned")
+
+class _Broadcast:
+    """When a room's state was last sent, how many sends came close together
+    before it, and whether a send is already planned."""
+
+    __slots__ = ("last_sent", "streak", "planned")
 
     def __init__(self):
         self.last_sent = 0.0
+        self.streak = 0
         self.planned = False
+
+    def sent(self, now):
+        close = now - self.last_sent < BUSY_GAP
+        self.streak = self.streak + 1 if close else 0
+        self.last_sent = now
+        self.planned = False
+
+    def window(self, configured):
+        return (
+            max(configured, BUSY_WINDOW) if self.streak >= BUSY_STREAK else configured
+        )
 
 
 _broadcasts = {}
@@ -120,9 +142,10 @@ def broadcast_soon(code):
 
     Called with the room's lock held. The send runs as a background task
     after the events already waiting, so a burst of votes in one room shares
-    one state; within BROADCAST_WINDOW seconds of a send, changes wait for
-    one later send. Each send reads the state under the room's lock, so
-    clients receive the room's states in the order the changes were made.
+    one state; within BROADCAST_WINDOW seconds of a send (BUSY_WINDOW in a
+    busy room), changes wait for one later send. Each send reads the state
+    under the room's lock, so clients receive the room's states in the order
+    the changes were made.
     A window of 0 sends at once, inside the event (the tests rely on it).
     """
     window = current_app.config["BROADCAST_WINDOW"]
@@ -134,7 +157,7 @@ def broadcast_soon(code):
         return
 
     pending.planned = True
-    wait = max(0.0, pending.last_sent + window - time.monotonic())
+    wait = max(0.0, pending.last_sent + pending.window(window) - time.monotonic())
     app = current_app._get_current_object()
 
     def send_later():
@@ -154,8 +177,7 @@ def broadcast_soon(code):
 
 def send_states(db, code, pending):
     """Read the room's state in one read transaction and send it to the room."""
-    pending.planned = False
-    pending.last_sent = time.monotonic()
+    pending.sent(time.monotonic())
     with database.snapshot_read(db):
         states = room_states(db, code)
     for state, to in states:

@@ -274,11 +274,13 @@ def test_the_timer_task_keeps_ticking_while_twenty_clients_vote(
         wait_until(lambda: all(voter.acked() for voter in voters))
         before = requests.get(f"{server.url}/healthz", timeout=5).json()
         started = time.monotonic()
-        acked_before = sum(voter.acked() for voter in voters)
+        acked_before = [voter.acked() for voter in voters]
         stopping.wait(3)
         after = requests.get(f"{server.url}/healthz", timeout=5).json()
         elapsed = time.monotonic() - started
-        votes = sum(voter.acked() for voter in voters) - acked_before
+        acked = [
+            voter.acked() - n for voter, n in zip(voters, acked_before, strict=True)
+        ]
     finally:
         stopping.set()
         for voter in voters:
@@ -288,9 +290,12 @@ def test_the_timer_task_keeps_ticking_while_twenty_clients_vote(
     expected = elapsed / 0.25
     figures(
         f"background ticks: {ticks} in {elapsed:.2f} s (expected about"
-        f" {expected:.0f}) while 20 clients cast {votes} votes"
+        f" {expected:.0f}) while 20 clients cast {sum(acked)} votes,"
+        f" at least {min(acked)} each"
     )
-    assert votes >= 100
+    # the load is real: every client kept voting the whole time (how fast
+    # depends on the machine, so that is a figure, not a condition)
+    assert min(acked) >= 1
     assert ticks >= 0.6 * expected
 
 
