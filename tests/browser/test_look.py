@@ -102,6 +102,8 @@ def test_a_moderators_buttons_and_the_vote_badges_share_each_row_without_overlap
     votes = {"Moderatorin": "5", "Bernd": None, NAMES[1]: "8"}
     with browser.people(server.url, code, votes):
         expect(anna.locator("#participants .moderator-toggle")).to_have_count(3)
+        # the last state, with both votes, is drawn: no row is redrawn meanwhile
+        expect(anna.locator("#participants .is-voted")).to_have_count(2)
         for viewport in (browser.DESKTOP, browser.PHONE):
             anna.set_viewport_size(viewport)
             for name in votes:
