@@ -284,9 +284,10 @@ def _forget_the_gone(db, room, now):
         " AND NOT EXISTS (SELECT 1 FROM connections c"
         " WHERE c.participant_id = participants.id)"
         " AND NOT EXISTS (SELECT 1 FROM votes v"
-        " WHERE v.participant_id = participants.id AND v.round_id = ?)"
+        " WHERE v.participant_id = participants.id AND v.round_id ="
+        " (SELECT MAX(id) FROM rounds WHERE room_id = participants.room_id))"
         " RETURNING is_moderator",
-        (room["id"], now - GONE_AFTER_SECONDS, current_round(db, room["id"])["id"]),
+        (room["id"], now - GONE_AFTER_SECONDS),
     ).fetchall()
     if any(row["is_moderator"] for row in gone):
         _keep_a_moderator(db, room["id"])
